@@ -1,0 +1,206 @@
+"""The fold: `fold(state, event, rulebooks) -> (state, commands, outcome)`.
+
+Pure: no clock, no randomness, no I/O. The Faust agent, the replay CLI and the
+tests all call this one function, so live and replay cannot disagree.
+
+How one event is folded:
+1. Duplicates (same event_id within the late-event horizon) fold once; events
+   older than the horizon are refused as too late.
+2. The event joins the tail in event-time order (an appeal decision before its
+   violation, a late report of an exam taken in time: order is by occurred_at).
+3. The rules run over snapshot + tail; an overturned violation is left out, so
+   the timeline is recomputed as if it had never been recorded.
+4. Compared with what enforcement was already told: new penalties become
+   commands; told penalties that no longer follow, or that ended, become lifts.
+5. Events that can no longer change move into the snapshot.
+"""
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from projections.rulebook import Rulebook, Rulebooks
+from projections.rules import RULES
+from projections.run import Ended, Fired, Run, command_id
+from projections.state import L_AT, L_POINTS, L_VID, X_DEADLINE, X_MISSED, X_VID, Core, CreatorState
+from schemas.instants import DAY, format_instant, parse_instant
+from schemas.points import format_points
+
+# Fields of an event the rules read; the rest (evidence, statements) stays in the journal.
+_KEPT_FIELDS = ("event_id", "type", "occurred_at", "violation_id", "code", "severity", "outcome", "rulebook", "role", "score_percent", "command_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one event."""
+
+    status: str
+    """folded, duplicate or rejected."""
+    reason: str = ""
+    """For rejections (and duplicates): a stable, machine-readable reason."""
+    score: int | None = None
+    """Score (or points) after the event, in hundredths; none when the event was not folded."""
+    rule: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+
+class Folded(NamedTuple):
+    state: CreatorState
+    commands: list[dict[str, Any]]
+    outcome: Outcome
+
+
+def new_state(creator_id: str, rulebooks: Rulebooks) -> CreatorState:
+    default = rulebooks.default
+    return CreatorState(creator_id, Core(default.key, default.start))
+
+
+def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks) -> Folded:
+    if state is None:
+        state = new_state(event["creator_id"], rulebooks)
+    event_id = event["event_id"]
+    at = parse_instant(event["occurred_at"])
+    latest = state.tail[-1][0] if state.tail else state.base.clock
+    late = rulebooks[state.base.rulebook].late_seconds
+    if any(seen[0] == event_id for seen in state.seen):
+        return Folded(state, [], Outcome("duplicate", "duplicate_event_id"))
+    if latest and at < latest - late:
+        return Folded(state, [], Outcome("rejected", "too_late"))
+
+    revoked = state.revoked
+    if event["type"] == "appeal_resolved" and event["outcome"] == "overturned" and event["violation_id"] not in revoked:
+        revoked = [*revoked, event["violation_id"]]
+    slim = {key: event[key] for key in _KEPT_FIELDS if key in event}
+    when = max(at, state.base.clock)
+    position = bisect_right([entry[0] for entry in state.tail], when)
+    tail = [*state.tail[:position], [when, slim], *state.tail[position:]]
+
+    run, rejected = replay(state.base, tail, revoked, rulebooks, state.creator_id, noting=position)
+    if position in rejected:
+        return Folded(state, [], Outcome("rejected", rejected[position]))
+
+    head = run.core
+    commands = _reconcile(state, run, event_id, when)
+    base, tail, settled = _settle(state.base, tail, head, revoked, rulebooks, state.creator_id)
+    # Told and still in force, plus one-off actions whose cause can still be overturned.
+    issued = [p[0] for p in head.active] + [f.command_id for f in run.fired if f.instant and f.step >= settled]
+    seen = [s for s in state.seen if s[1] >= when - late] + [[event_id, when]]
+    _prune_ledger(base, rulebooks[base.rulebook])
+    new = CreatorState(state.creator_id, base, tail, seen, issued, revoked)
+    outcome = Outcome("folded", score=head.score, rule=head.rule, notes=tuple(run.notes))
+    return Folded(new, commands, outcome)
+
+
+def replay(base: Core, tail: list[list], revoked: list[str], rulebooks: Rulebooks, creator_id: str, noting: int = -1) -> tuple[Run, dict[int, str]]:
+    """Run the rules over the snapshot and the tail; returns the run and the tail positions refused."""
+    run = Run(base.copy(), rulebooks, creator_id, noting=noting)
+    rejected: dict[int, str] = {}
+    for step, (at, event) in enumerate(tail):
+        run.step = step
+        if event["type"] == "violation_recorded" and event["violation_id"] in revoked:
+            run.note(f"{event['violation_id']} was overturned on appeal: left out of the timeline")
+            continue
+        run.advance(at)
+        reason = RULES[event["type"]](run, event, at)
+        if reason:
+            rejected[step] = reason
+    return run, rejected
+
+
+def _reconcile(state: CreatorState, run: Run, event_id: str, when: int) -> list[dict[str, Any]]:
+    """New penalties in the recomputed timeline become commands; told ones that no longer hold are lifted."""
+    told = set(state.issued)
+    in_force = {p[0] for p in run.core.active}
+    one_offs = {f.command_id for f in run.fired if f.instant}
+    rulebook = run.rulebook
+    commands: list[tuple[int, int, dict[str, Any]]] = []
+    for f in run.fired:
+        if f.command_id not in told and (f.instant or f.command_id in in_force):
+            commands.append((f.effective_from, len(commands), _command(run.creator_id, f, run.rulebooks[f.rulebook])))
+    for cid in state.issued:
+        if cid in in_force or cid in one_offs:
+            continue
+        ended = run.ended.get(cid) or Ended("no_longer_follows", when, [event_id], run.core.score)
+        commands.append((ended.at, len(commands), _lift(run.creator_id, cid, ended, rulebook)))
+    commands.sort(key=lambda entry: (entry[0], entry[1]))
+    return [command for _, _, command in commands]
+
+
+def _command(creator_id: str, fired: Fired, rulebook: Rulebook) -> dict[str, Any]:
+    return {
+        "command_id": fired.command_id,
+        "creator_id": creator_id,
+        "action": fired.action,
+        "effective_from": format_instant(fired.effective_from),
+        "effective_until": None if fired.effective_until is None else format_instant(fired.effective_until),
+        "lifts": None,
+        "reason": _reason(rulebook, fired.rule, fired.score_before, fired.score_after, fired.caused_by, fired.detail),
+    }
+
+
+def _lift(creator_id: str, lifted: str, ended: Ended, rulebook: Rulebook) -> dict[str, Any]:
+    return {
+        "command_id": command_id(creator_id, lifted, "lift", "lift"),
+        "creator_id": creator_id,
+        "action": "lift",
+        "effective_from": format_instant(ended.at),
+        "effective_until": None,
+        "lifts": lifted,
+        "reason": _reason(rulebook, f"lift:{ended.rule}", ended.score, ended.score, ended.caused_by, ""),
+    }
+
+
+def _reason(rulebook: Rulebook, rule: str, before: int, after: int, caused_by: list[str], detail: str) -> dict[str, Any]:
+    return {
+        "policy_id": rulebook.policy.id,
+        "policy_version": rulebook.policy.version,
+        "rule": rule,
+        "score_before": format_points(before),
+        "score_after": format_points(after),
+        "caused_by": caused_by,
+        "detail": detail,
+    }
+
+
+def _settle(base: Core, tail: list[list], head: Core, revoked: list[str], rulebooks: Rulebooks, creator_id: str):
+    """Move into the snapshot the leading events that can no longer change."""
+    rulebook = rulebooks[head.rulebook]
+    settled = 0
+    for at, event in tail:
+        if not _final(at, event, head, rulebook, revoked):
+            break
+        settled += 1
+    if settled == 0:
+        return base, tail, 0
+    if settled == len(tail):
+        return head, [], settled
+    run, _ = replay(base, tail[:settled], revoked, rulebooks, creator_id)
+    return run.core, tail[settled:], settled
+
+
+def _final(at: int, event: dict[str, Any], head: Core, rulebook: Rulebook, revoked: list[str]) -> bool:
+    if head.clock - at >= rulebook.late_seconds:
+        return True
+    kind = event["type"]
+    if kind == "violation_recorded":
+        vid = event["violation_id"]
+        if vid in revoked:
+            return True
+        if head.clock < rulebook.appeal_deadline(at) or vid in head.appeals:
+            return False
+        grace = rulebook.policy.exam_report_grace_days * DAY
+        return not any(x[X_VID] == vid and (not x[X_MISSED] or x[X_DEADLINE] + grace > head.clock) for x in head.exams)
+    if kind == "appeal_filed":
+        # An appeal that arrived before its violation waits for it.
+        vid = event["violation_id"]
+        return vid in revoked or any(e[L_VID] == vid for e in head.ledger) or vid not in head.appeals
+    return True
+
+
+def _prune_ledger(core: Core, rulebook: Rulebook) -> None:
+    """Forget records no window can reach. Points-mode records with live points are kept: they are the total."""
+    policy = rulebook.policy
+    days = max([policy.appeals.window_days, policy.late_event_days, *(e.window_days for e in policy.escalation)])
+    horizon = core.clock - days * DAY
+    if core.ledger and core.ledger[0][L_AT] < horizon:
+        core.ledger = [e for e in core.ledger if e[L_AT] >= horizon or (e[L_POINTS] and not rulebook.credit)]

@@ -1,0 +1,169 @@
+"""Policies compiled for folding: exact hundredths and seconds, looked up by rulebook and role."""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable
+
+from projections.policy import Node, Penalty, Policy, load_policy, rulebook_key
+from schemas.instants import DAY
+from schemas.points import to_hundredths
+
+
+@dataclass(frozen=True)
+class CompiledNode:
+    at: int
+    node: Node
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """A Policy with every number in the unit the fold computes in."""
+
+    policy: Policy
+    points: dict[str, dict[str, int]] = field(init=False)
+    nodes: tuple[CompiledNode, ...] = field(init=False)
+    recovery: tuple[tuple[int | None, int, int], ...] = field(init=False)
+    """(below, seconds, points) steps; the first whose `below` exceeds the score applies."""
+
+    def __post_init__(self) -> None:
+        policy = self.policy
+        object.__setattr__(
+            self,
+            "points",
+            {code: {sev: to_hundredths(p) for sev, p in entry.points.items()} for code, entry in policy.catalogue.items()},
+        )
+        object.__setattr__(self, "nodes", tuple(sorted((CompiledNode(to_hundredths(n.at), n) for n in policy.nodes), key=lambda n: n.at)))
+        steps = policy.recovery.steps if policy.recovery else []
+        object.__setattr__(
+            self,
+            "recovery",
+            tuple((to_hundredths(s.below) if s.below else None, s.days * DAY, to_hundredths(s.points)) for s in steps),
+        )
+
+    # Identity -------------------------------------------------------------
+    @cached_property
+    def key(self) -> str:
+        return self.policy.key
+
+    @cached_property
+    def credit(self) -> bool:
+        return self.policy.score.mode == "credit"
+
+    @cached_property
+    def start(self) -> int:
+        return to_hundredths(self.policy.score.start)
+
+    @cached_property
+    def floor(self) -> int:
+        return to_hundredths(self.policy.score.floor)
+
+    @cached_property
+    def cap(self) -> int | None:
+        return to_hundredths(self.policy.score.cap) if self.policy.score.cap is not None else None
+
+    @cached_property
+    def clear_out_at(self) -> int | None:
+        clear_out = self.policy.clear_out
+        return to_hundredths(clear_out.at) if clear_out else None
+
+    @cached_property
+    def late_seconds(self) -> int:
+        return self.policy.late_event_days * DAY
+
+    @cached_property
+    def offset_seconds(self) -> int:
+        sign = -1 if self.policy.utc_offset[0] == "-" else 1
+        hours, minutes = self.policy.utc_offset[1:].split(":")
+        return sign * (int(hours) * 3600 + int(minutes) * 60)
+
+    def clamp(self, score: int) -> int:
+        cap = self.cap
+        score = max(self.floor, score)
+        return min(cap, score) if cap is not None else score
+
+    # Windows --------------------------------------------------------------
+    def appeal_deadline(self, violation_at: int) -> int:
+        """First instant at which an appeal is late."""
+        end = violation_at + self.policy.appeals.window_days * DAY
+        if self.policy.appeals.end_of_day:
+            local = end + self.offset_seconds
+            end = local - local % DAY + DAY - self.offset_seconds
+        return end
+
+    def period_of(self, instant: int) -> int | None:
+        """Index of the reset period (local quarter or year) that contains `instant`."""
+        reset = self.policy.reset
+        if reset is None:
+            return None
+        local = datetime.fromtimestamp(instant + self.offset_seconds, timezone.utc)
+        if reset.every == "year":
+            return local.year
+        return local.year * 4 + (local.month - 1) // 3
+
+    def period_start(self, period: int) -> int:
+        """The instant a reset period begins."""
+        if self.policy.reset and self.policy.reset.every == "year":
+            year, month = period, 1
+        else:
+            year, month = divmod(period, 4)[0], divmod(period, 4)[1] * 3 + 1
+        local = datetime(year, month, 1, tzinfo=timezone.utc)
+        return int((local - timedelta(seconds=self.offset_seconds)).timestamp())
+
+    def recovery_step(self, score: int) -> tuple[int, int] | None:
+        """(seconds, points) of clean-period credit at this score, or None."""
+        for below, seconds, points in self.recovery:
+            if below is None or score < below:
+                return seconds, points
+        return None
+
+    def exam_for(self, code: str, severity: str):
+        exam = self.policy.catalogue[code].exam
+        if exam is None or (exam.severities is not None and severity not in exam.severities):
+            return None
+        return exam
+
+    def violation_penalties(self, code: str, severity: str) -> list[Penalty]:
+        entry = self.policy.catalogue[code]
+        return [*entry.penalties, *entry.penalties_by_severity.get(severity, [])]  # type: ignore[arg-type]
+
+
+class Rulebooks:
+    """Every loaded policy, by rulebook and role, and the default for unenrolled creators."""
+
+    def __init__(self, policies: Iterable[Policy], default: str):
+        self._by_key = {p.key: Rulebook(p) for p in policies}
+        if default not in self._by_key:
+            raise KeyError(f"default rulebook {default!r} is not loaded (have: {', '.join(sorted(self._by_key))})")
+        self.default_key = default
+
+    @classmethod
+    def from_dir(cls, directory: str | Path, default: str) -> "Rulebooks":
+        files = sorted(Path(directory).glob("*.yaml"))
+        return cls((load_policy(f) for f in files), default)
+
+    def replacing(self, policy: Policy) -> "Rulebooks":
+        """The same catalogue with one policy swapped, for what-if replays."""
+        others = [rb.policy for key, rb in self._by_key.items() if key != policy.key]
+        return Rulebooks([*others, policy], self.default_key)
+
+    def find(self, rulebook: str, role: str | None) -> Rulebook | None:
+        return self._by_key.get(rulebook_key(rulebook, role)) or self._by_key.get(rulebook)
+
+    def __getitem__(self, key: str) -> Rulebook:
+        return self._by_key[key]
+
+    def __iter__(self):
+        return iter(self._by_key.values())
+
+    @property
+    def default(self) -> Rulebook:
+        return self._by_key[self.default_key]
+
+
+def shipped_policies_dir() -> Path:
+    """The packs that ship with Tally."""
+    from policies import DIRECTORY
+
+    return DIRECTORY

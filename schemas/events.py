@@ -1,0 +1,159 @@
+"""Input events: one envelope, one model per type, a union discriminated on `type`.
+
+Detector teams, the appeal desk and the exam service publish these; the
+scheduler publishes the deadline events. Field names are a public contract.
+"""
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from schemas.instants import parse_instant
+
+CURRENT_SCHEMA_VERSION = 2
+
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$")]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+ShortText = Annotated[str, Field(max_length=2000)]
+Severity = Literal["minor", "general", "serious", "especially_serious"]
+Role = Literal["creator", "merchant", "promoter", "seller", "channel"]
+
+MAX_EVIDENCE_BYTES = 4096
+
+
+class Envelope(BaseModel):
+    """Fields every input event carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: Identifier
+    """Unique per event; the idempotency key. Publishing it twice folds once."""
+    creator_id: Identifier
+    """The creator (or merchant, seller, channel) the event is about; the Kafka key."""
+    occurred_at: str = Field(max_length=40)
+    """RFC 3339 with a UTC offset, e.g. 2024-03-01T10:00:00+08:00. Naive times are rejected."""
+    source: Identifier
+    """Who published it (a detector, the appeal desk, the exam service, the scheduler)."""
+    schema_version: Literal[2] = CURRENT_SCHEMA_VERSION
+    """Contract version; older versions are upcast on intake."""
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _has_offset(cls, value: str) -> str:
+        parse_instant(value)
+        return value
+
+
+class ViolationRecorded(Envelope):
+    """A detector found a violation."""
+
+    type: Literal["violation_recorded"]
+    violation_id: Identifier
+    """The detector's id for this finding; appeals and exams refer to it."""
+    code: Code
+    """Violation code from the creator's rulebook catalogue."""
+    severity: Severity
+    """Tier judged by the detector; the rulebook maps it to points and penalties."""
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    """Opaque to Tally, kept for auditors; at most 4 KiB as JSON."""
+
+    @field_validator("evidence")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        import orjson
+
+        if len(orjson.dumps(value)) > MAX_EVIDENCE_BYTES:
+            raise ValueError(f"evidence larger than {MAX_EVIDENCE_BYTES} bytes")
+        return value
+
+
+class AppealFiled(Envelope):
+    """The creator appealed a violation."""
+
+    type: Literal["appeal_filed"]
+    violation_id: Identifier
+    statement: ShortText = ""
+
+
+class AppealResolved(Envelope):
+    """A reviewer decided an appeal. Human decisions outrank detectors."""
+
+    type: Literal["appeal_resolved"]
+    violation_id: Identifier
+    outcome: Literal["overturned", "sustained"]
+    reviewer: Annotated[str, Field(max_length=128)] = ""
+
+
+class ExamPassed(Envelope):
+    """The creator passed an exam: one a violation required, a milestone quiz, or a voluntary one."""
+
+    type: Literal["exam_passed"]
+    exam_id: Identifier
+    violation_id: Identifier | None = None
+    """The violation whose required exam this was; none for a voluntary exam."""
+    score_percent: int = Field(default=100, ge=0, le=100)
+
+
+class ExamFailed(Envelope):
+    """The creator failed an exam."""
+
+    type: Literal["exam_failed"]
+    exam_id: Identifier
+    violation_id: Identifier | None = None
+    score_percent: int = Field(default=0, ge=0, le=100)
+
+
+class CreatorEnrolled(Envelope):
+    """The creator is governed by a rulebook, in a role (Kuaishou: merchant or promoter)."""
+
+    type: Literal["creator_enrolled"]
+    rulebook: Code
+    role: Role | None = None
+
+
+class RulebookMigrated(Envelope):
+    """The creator moves to another rulebook version (e.g. Kuaishou's 2021 rules)."""
+
+    type: Literal["rulebook_migrated"]
+    rulebook: Code
+
+
+class ExamDue(Envelope):
+    """Scheduler: the exam a violation required was due at `occurred_at`."""
+
+    type: Literal["exam_due"]
+    violation_id: Identifier
+
+
+class AppealWindowClosed(Envelope):
+    """Scheduler: the appeal window of a violation closed at `occurred_at`."""
+
+    type: Literal["appeal_window_closed"]
+    violation_id: Identifier
+
+
+class PenaltyEnded(Envelope):
+    """Scheduler: a penalty's period ended at `occurred_at`."""
+
+    type: Literal["penalty_ended"]
+    command_id: Identifier
+
+
+EVENT_MODELS: dict[str, type[Envelope]] = {
+    "violation_recorded": ViolationRecorded,
+    "appeal_filed": AppealFiled,
+    "appeal_resolved": AppealResolved,
+    "exam_passed": ExamPassed,
+    "exam_failed": ExamFailed,
+    "creator_enrolled": CreatorEnrolled,
+    "rulebook_migrated": RulebookMigrated,
+    "exam_due": ExamDue,
+    "appeal_window_closed": AppealWindowClosed,
+    "penalty_ended": PenaltyEnded,
+}
+
+Event = Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[valid-type]
+INPUT_TYPES = frozenset(
+    {"violation_recorded", "appeal_filed", "appeal_resolved", "exam_passed", "exam_failed", "creator_enrolled", "rulebook_migrated"}
+)
+DEADLINE_TYPES = frozenset({"exam_due", "appeal_window_closed", "penalty_ended"})
