@@ -1,0 +1,1 @@
+"""The `tally` command: thin entry points over projections/ and streams/."""

@@ -1,0 +1,86 @@
+"""`tally policy validate|show|test`: the policy author's tools."""
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from cli.common import add_rulebook_options, load_rulebooks
+from projections.policy import load_policy
+from projections.scenarios import run_scenario
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("policy", help="validate, show and test policy files")
+    actions = parser.add_subparsers(dest="policy_command", required=True)
+
+    validate = actions.add_parser("validate", help="check a policy file against the format")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(handler=run_validate)
+
+    show = actions.add_parser("show", help="print a loaded rulebook (by id, or id/role)")
+    show.add_argument("name", nargs="?", help="omit to list every rulebook")
+    add_rulebook_options(show)
+    show.set_defaults(handler=run_show)
+
+    test = actions.add_parser("test", help="run the scenarios a policy file carries")
+    test.add_argument("files", nargs="*", help="policy files (default: every loaded rulebook)")
+    test.add_argument("-v", "--verbose", action="store_true", help="print each scenario, not only failures")
+    add_rulebook_options(test)
+    test.set_defaults(handler=run_test)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.files:
+        try:
+            policy = load_policy(path)
+        except (ValidationError, yaml.YAMLError, OSError) as error:
+            failed += 1
+            print(f"{path}: invalid\n{error}", file=sys.stderr)
+            continue
+        print(
+            f"{path}: ok, {policy.id} {policy.version}{' role ' + policy.role if policy.role else ''}: "
+            f"{len(policy.catalogue)} violation codes, {len(policy.nodes)} nodes, {len(policy.scenarios)} scenarios"
+        )
+    return 1 if failed else 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    rulebooks = load_rulebooks(args)
+    if not args.name:
+        for rb in rulebooks:
+            default = "  (default)" if rb.key == rulebooks.default_key else ""
+            print(f"{rb.key:40} {rb.policy.version:10} {rb.policy.title}{default}")
+        return 0
+    matches = [rb for rb in rulebooks if args.name in (rb.key, rb.policy.id)]
+    if not matches:
+        print(f"no rulebook {args.name!r}; `tally policy show` lists them", file=sys.stderr)
+        return 1
+    for rb in matches:
+        print(yaml.safe_dump(rb.policy.model_dump(mode="json", exclude={"scenarios"}), allow_unicode=True, sort_keys=False))
+    return 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    rulebooks = load_rulebooks(args)
+    policies = [load_policy(Path(f)) for f in args.files] if args.files else [rb.policy for rb in rulebooks]
+    passed = failed = 0
+    for policy in policies:
+        if not policy.scenarios:
+            print(f"{policy.key}: no scenarios", file=sys.stderr)
+        for scenario in policy.scenarios:
+            result = run_scenario(policy, scenario, rulebooks)
+            if result.passed:
+                passed += 1
+                if args.verbose:
+                    print(f"ok    {policy.key}: {scenario.name}")
+                continue
+            failed += 1
+            print(f"FAIL  {policy.key}: {scenario.name}  ({scenario.rule})")
+            for line in result.diff:
+                print(f"      {line}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0

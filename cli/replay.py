@@ -1,0 +1,46 @@
+"""`tally replay EVENTS.jsonl`: fold a file of events, print the commands as JSONL."""
+
+import argparse
+import sys
+
+from cli.common import add_rulebook_options, load_rulebooks, read_events, write_jsonl
+from projections.replay import Counts, Replayer
+from schemas.codec import Rejection
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("replay", help="fold a file of events; commands as JSONL on stdout")
+    parser.add_argument("events", help="JSONL file of events (.gz allowed, - for stdin)")
+    parser.add_argument("--state", metavar="PATH", help="write the final per-creator states as JSONL")
+    parser.add_argument("--trusted", action="store_true", help="input is a Tally journal export: skip validation (fast path)")
+    add_rulebook_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    replayer = Replayer(load_rulebooks(args))
+    out = sys.stdout.buffer
+    for number, event in read_events(args.events, trusted=args.trusted):
+        if isinstance(event, Rejection):
+            replayer.counts.reject(event.reason)
+            print(f"line {number}: rejected, {event.reason}: {event.detail}", file=sys.stderr)
+            continue
+        folded = replayer.feed(event)
+        if folded.outcome.status == "rejected":
+            print(f"line {number}: rejected, {folded.outcome.reason} (event {event['event_id']})", file=sys.stderr)
+        for command in folded.commands:
+            write_jsonl(out, command)
+    out.flush()
+    if args.state:
+        with open(args.state, "wb") as handle:
+            for view in replayer.views():
+                write_jsonl(handle, view)
+    print(summary(replayer.counts), file=sys.stderr)
+    return 0
+
+
+def summary(counts: Counts) -> str:
+    totals = counts.as_dict()
+    reasons = ", ".join(f"{reason} {n}" for reason, n in totals["rejected_by_reason"].items())
+    line = f"read {totals['read']}, folded {totals['folded']}, duplicates {totals['duplicates']}, rejected {totals['rejected']}"
+    return line + (f" ({reasons})" if reasons else "") + f"; commands {sum(counts.commands.values())}"

@@ -1,0 +1,34 @@
+"""A creator's history in words: each event, what became of it, the score after, what fired and why."""
+
+from typing import Any, Iterable, Iterator
+
+from projections.fold import fold
+from projections.rulebook import Rulebooks
+from schemas.points import format_points
+
+_DETAIL_FIELDS = ("violation_id", "code", "severity", "outcome", "exam_id", "rulebook", "role", "command_id")
+
+
+def timeline(events: Iterable[dict[str, Any]], rulebooks: Rulebooks) -> Iterator[str]:
+    """Fold one creator's events and describe each step. Same input, same text, every time."""
+    state = None
+    for event in events:
+        state, commands, outcome = fold(state, event, rulebooks)
+        details = " ".join(f"{key}={event[key]}" for key in _DETAIL_FIELDS if event.get(key) is not None)
+        yield f"{event['occurred_at']}  {event['type']}  {details}  [{event['event_id']} from {event['source']}]"
+        if outcome.status != "folded":
+            yield f"    {outcome.status}: {outcome.reason}"
+            continue
+        rulebook = rulebooks[state.base.rulebook].policy
+        yield f"    score {format_points(outcome.score or 0)} ({rulebook.score.mode}, {rulebook.id} {rulebook.version}); rule: {outcome.rule or '-'}"
+        for note in outcome.notes:
+            yield f"    note: {note}"
+        for command in commands:
+            reason = command["reason"]
+            span = command["effective_from"] + (f" until {command['effective_until']}" if command["effective_until"] else "")
+            target = f" {command['lifts']}" if command["lifts"] else ""
+            yield (
+                f"    -> {command['action']}{target} from {span}  because {reason['rule']}"
+                f" (score {reason['score_before']} -> {reason['score_after']}; caused by {', '.join(reason['caused_by'])})"
+                f"  [{command['command_id']}]"
+            )

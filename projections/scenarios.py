@@ -1,0 +1,70 @@
+"""Policy scenarios: given these events, expect these commands and this score.
+
+Policy authors test rules the way programmers test code; `tally policy test`
+runs every scenario in a policy file and shows a diff when one fails.
+"""
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from projections.policy import Policy, Scenario
+from projections.replay import Replayer, view
+from projections.rulebook import Rulebooks
+from schemas.codec import Rejection, validate
+
+# Keys of a command a scenario may pin down; `rule` is the reason's rule.
+_COMPARABLE = ("action", "rule", "effective_from", "effective_until")
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    policy: str
+    name: str
+    rule: str
+    diff: list[str]
+    commands: list[dict[str, Any]]
+
+    @property
+    def passed(self) -> bool:
+        return not self.diff
+
+
+def scenario_events(scenario: Scenario, slug: str) -> list[dict[str, Any]]:
+    """Complete the short events a scenario lists into valid events."""
+    events = []
+    for index, partial in enumerate(scenario.events, 1):
+        raw = {"event_id": f"{slug}-{index}", "creator_id": scenario.creator_id, "source": "scenario", "schema_version": 2, **partial}
+        event = validate(raw)
+        if isinstance(event, Rejection):
+            raise ValueError(f"scenario {scenario.name!r}, event {index}: {event.reason}: {event.detail}")
+        events.append(event)
+    return events
+
+
+def run_scenario(policy: Policy, scenario: Scenario, others: Rulebooks | None = None) -> ScenarioResult:
+    policies = [rb.policy for rb in others] if others else []
+    rulebooks = Rulebooks([*[p for p in policies if p.key != policy.key], policy], policy.key)
+    slug = "".join(ch if ch.isalnum() else "-" for ch in scenario.name.lower()).strip("-")[:60]
+    replayer = Replayer(rulebooks)
+    commands = list(replayer.run(scenario_events(scenario, slug)))
+    actual = [_project(c, expected) for c, expected in zip(commands, scenario.expect_commands)]
+    actual += [_project(c, {}) for c in commands[len(scenario.expect_commands):]]
+    expected_lines = [_line(e) for e in scenario.expect_commands]
+    actual_lines = [_line(a) for a in actual]
+    state = replayer.states.get(scenario.creator_id)
+    score = view(state, rulebooks)["score"] if state else None
+    expected_lines.append(f"score {scenario.expect_score}")
+    actual_lines.append(f"score {score}")
+    diff = [] if expected_lines == actual_lines else list(difflib.unified_diff(expected_lines, actual_lines, "expected", "actual", lineterm=""))
+    return ScenarioResult(policy.key, scenario.name, scenario.rule, diff, commands)
+
+
+def _project(command: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    flat = {**command, "rule": command["reason"]["rule"]}
+    keys = [k for k in _COMPARABLE if k in expected] or ["action", "rule"]
+    return {k: flat[k] for k in keys}
+
+
+def _line(command: dict[str, Any]) -> str:
+    return " ".join(f"{k}={command[k]}" for k in _COMPARABLE if k in command)

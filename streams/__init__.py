@@ -1,0 +1,1 @@
+"""Adapters: Kafka and Faust around the pure fold. No rule logic lives here."""
