@@ -1,0 +1,83 @@
+"""The event contract: strict, bounded validation with machine-readable reasons; schema files kept current."""
+
+import orjson
+import pytest
+
+from schemas.codec import MAX_MESSAGE_BYTES, Rejection, decode_untrusted, validate
+from schemas.jsonschema import DIRECTORY, generate
+
+
+def violation(**overrides):
+    event = {
+        "event_id": "evt-1",
+        "type": "violation_recorded",
+        "creator_id": "creator-1",
+        "occurred_at": "2024-03-01T10:00:00+08:00",
+        "source": "detector.livestream",
+        "schema_version": 2,
+        "violation_id": "vio-1",
+        "code": "false_advertising",
+        "severity": "general",
+        "evidence": {"clip": "s3://clips/1.mp4"},
+    }
+    event.update(overrides)
+    return event
+
+
+def test_a_valid_violation_decodes_to_the_canonical_dict():
+    event = decode_untrusted(orjson.dumps(violation()))
+    assert not isinstance(event, Rejection)
+    assert event["code"] == "false_advertising"
+    assert event["schema_version"] == 2
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"{not json", "malformed_json"),
+        (b"[1, 2]", "not_an_object"),
+        (orjson.dumps(violation(type="violation_erased")), "unknown_type"),
+        (orjson.dumps(violation(occurred_at="2024-03-01T10:00:00")), "naive_timestamp"),
+        (orjson.dumps(violation(severity="apocalyptic")), "invalid_field"),
+        (orjson.dumps(violation(creator_id="x" * 200)), "invalid_field"),
+        (orjson.dumps(violation(points=3)), "unknown_field"),
+        (orjson.dumps({k: v for k, v in violation().items() if k != "violation_id"}), "missing_field"),
+        (orjson.dumps(violation(schema_version=9)), "unsupported_schema_version"),
+        (orjson.dumps(violation(evidence={"blob": "x" * 5000})), "invalid_field"),
+        (b"{" + b" " * MAX_MESSAGE_BYTES + b"}", "oversized"),
+    ],
+)
+def test_bad_input_is_rejected_with_a_stable_reason(data, reason):
+    rejection = decode_untrusted(data)
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason == reason
+    assert rejection.detail
+
+
+def test_version_1_events_are_upcast():
+    old = {
+        "schema_version": 1,
+        "id": "evt-old",
+        "kind": "violation_recorded",
+        "creator": "creator-1",
+        "ts": "2021-06-01T08:00:00Z",
+        "source": "detector.legacy",
+        "violation_id": "vio-old",
+        "code": "false_advertising",
+        "severity": 2,
+    }
+    event = validate(old)
+    assert not isinstance(event, Rejection)
+    assert (event["event_id"], event["type"], event["creator_id"], event["severity"]) == (
+        "evt-old", "violation_recorded", "creator-1", "serious",
+    )
+
+
+def test_committed_json_schemas_are_current():
+    """Detector teams in other languages code against these files; regenerate with `tally schema export`."""
+    generated = generate()
+    committed = {path.stem for path in DIRECTORY.glob("*.json")}
+    assert committed == set(generated)
+    for name, schema in generated.items():
+        on_disk = orjson.loads((DIRECTORY / f"{name}.json").read_bytes())
+        assert on_disk == schema, f"schemas/jsonschema/{name}.json is stale: run `tally schema export`"
