@@ -95,6 +95,10 @@ class Run:
     def take_points(self, points: int, at: int, rule: str, eid: str, detail: str) -> None:
         """Points that arrive without a new violation (a deferred penalty whose exam was missed or failed)."""
         before, after, penalties = self.change_points(points, rule)
+        # The deduction lands now, so the clean streak restarts now (DOMAIN 7: a deduction resets the
+        # recovery clock). Without this the streak counted from the violation, and a deferred point that
+        # landed at the exam deadline (day 7) was given straight back by the 7-day cadence below 10.
+        self.core.clean_since = at
         self.impose(penalties, at, [eid], before, after, detail)
 
     def crossed_nodes(self, before: int, after: int):
