@@ -191,7 +191,8 @@ def _milestone_quiz(run: Run, event: dict, at: int) -> bool:
 def exam_failed(run: Run, event: dict, at: int) -> str | None:
     """Failing the exam taken instead of a penalty brings the deferred penalty now."""
     core, vid = run.core, event.get("violation_id")
-    pending = next((x for x in core.exams if vid is not None and x[X_VID] == vid and x[X_DEFERRED]), None)
+    # A missed one already had its points taken at the deadline; failing it later changes nothing.
+    pending = next((x for x in core.exams if vid is not None and x[X_VID] == vid and x[X_DEFERRED] and not x[X_MISSED]), None)
     if pending is not None:
         core.exams = [x for x in core.exams if x is not pending]
         imposed = [p for p in core.active if p[P_RULE] == f"exam:{vid}"]

@@ -192,9 +192,13 @@ class Run:
         for p in core.active:
             if p[P_UNTIL] is not None:
                 consider(p[P_UNTIL], lambda at, p=p: self.end([p], "period_over", at, [p[P_EID]]))
+        grace = rb.policy.exam_report_grace_days * DAY
         for x in core.exams:
             if not x[X_MISSED]:
                 consider(x[X_DEADLINE], lambda at, x=x: self.exam_deadline(x, at))
+            elif x[X_DEFERRED]:
+                # A missed exam-instead-of-penalty has nothing left to lift: forget it once no report can undo it.
+                consider(x[X_DEADLINE] + grace, lambda at, x=x: self.forget_exam(x))
         expiry = rb.policy.point_expiry_days
         if expiry:
             for entry in core.ledger:
@@ -213,14 +217,19 @@ class Run:
         a mandatory exam's miss penalties run until it is passed (Kuaishou 以考代罚, 强制考试)."""
         core = self.core
         core.exams = [x for x in core.exams if x is not exam]
+        # Kept, marked missed: a pass dated before the deadline may still be reported within the grace
+        # (DOMAIN edge case 5); while it is kept the fold holds the violation open for that replay.
+        core.exams.append([*exam[:X_MISSED], True, exam[X_CODE], exam[X_SEV]])
         if exam[X_DEFERRED]:
             self.take_points(exam[X_DEFERRED], at, f"exam_missed:{exam[X_CODE]}", exam[X_EID], "exam instead of penalty not taken")
             return
-        core.exams.append([*exam[:X_MISSED], True, exam[X_CODE], exam[X_SEV]])
         requirement = self.rulebook.exam_for(exam[X_CODE], exam[X_SEV]) if exam[X_CODE] in self.rulebook.policy.catalogue else None
         on_miss = requirement.on_miss if requirement else []
         misses = [(f"exam_missed:{exam[X_VID]}", p.model_copy(update={"days": None})) for p in on_miss]
         self.impose(misses, at, [exam[X_EID]], core.score, core.score, "exam not passed by its deadline")
+
+    def forget_exam(self, exam: list) -> None:
+        self.core.exams = [x for x in self.core.exams if x is not exam]
 
     def expire_points(self, entry: list, at: int) -> None:
         """Each violation's points drop off after the expiry period (TikTok, YouTube: 90 days)."""
