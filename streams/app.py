@@ -1,0 +1,256 @@
+"""The live service: a Faust app built from Settings. No module-level app; `build_app(settings)` makes one.
+
+- intake agents (one per input topic): raw bytes -> admit() -> journal, or dead letter;
+- the fold agent (journal, concurrency 1): table state -> fold() -> commands (acked) -> table;
+- the scheduler (timer): due deadlines of local creators -> deadline events into the journal;
+- web views: /creators/{id} (table-routed), /health, /metrics.
+
+No rule logic lives here: everything about scores and penalties is `projections.fold`.
+"""
+
+import logging
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import faust
+import orjson
+from faust.auth import SASLCredentials
+
+from projections.fold import fold
+from projections.replay import view
+from projections.rulebook import Rulebooks, shipped_policies_dir
+from projections.state import CreatorState
+from schemas.codec import Rejection, decode_trusted, encode
+from schemas.instants import format_instant
+from streams import deadlines
+from streams.clock import Clock, file_clock, wall_clock
+from streams.intake import admit, dead_letter
+from streams.metrics import Metrics
+from streams.settings import Settings
+from streams.transport import LowLatencyTransport
+
+log = logging.getLogger("tally.streams")
+TABLE = "creators"
+
+
+class TallyApp(faust.App):
+    """faust.App with the low-latency consumer transport and Tally's pieces attached."""
+
+    settings: Settings
+    rulebooks: Rulebooks
+    metrics: Metrics
+    clock: Clock
+    fetch_max_wait_ms: int = 10
+
+    def _new_transport(self):  # type: ignore[override]
+        return LowLatencyTransport(self.conf.broker_consumer, self)
+
+
+def load_rulebooks(settings: Settings) -> Rulebooks:
+    return Rulebooks.from_dir(settings.policies_dir or shipped_policies_dir(), settings.default_rulebook)
+
+
+def credentials(settings: Settings) -> SASLCredentials | None:
+    if not settings.sasl_username:
+        return None
+    import ssl
+
+    password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
+    return SASLCredentials(
+        username=settings.sasl_username,
+        password=password,
+        mechanism=settings.sasl_mechanism,
+        ssl_context=ssl.create_default_context() if settings.broker_tls else None,
+    )
+
+
+def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: Clock | None = None) -> TallyApp:
+    rulebooks = rulebooks or load_rulebooks(settings)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    app = TallyApp(
+        settings.app_id,
+        broker=settings.broker_url,
+        broker_credentials=credentials(settings),
+        store=settings.store,
+        datadir=settings.data_dir,
+        autodiscover=False,
+        # tansu reports wrong end offsets for multi-record batches; one record per batch keeps recovery exact.
+        producer_max_batch_size=settings.producer_max_batch_size,
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=settings.heartbeat_interval,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication,
+        table_standby_replicas=settings.standby_replicas,
+        consumer_auto_offset_reset="earliest",
+        stream_wait_empty=False,
+        web_enabled=True,
+        web_port=settings.web_port,
+        web_bind=settings.web_bind,
+        web_host=settings.web_host,
+        canonical_url=f"http://{settings.web_host}:{settings.web_port}",
+    )
+    app.settings, app.rulebooks, app.metrics = settings, rulebooks, Metrics()
+    app.fetch_max_wait_ms = settings.fetch_max_wait_ms
+    app.clock = clock or (file_clock(settings.clock_file) if settings.clock_file else wall_clock)
+    metrics = app.metrics
+
+    def topic(name: str):
+        return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                         partitions=settings.partitions, internal=True)
+
+    journal = topic(settings.topic_journal)
+    penalties = topic(settings.topic_penalties)
+    deadletter = topic(settings.topic_deadletter)
+    raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    states = app.Table(TABLE, default=None, schema=raw_schema, partitions=settings.partitions)
+
+    async def send(target, key: bytes | None, value: bytes) -> None:
+        """Send and wait for the broker's acknowledgement."""
+        await (await target.send(key=key, value=value, force=True))
+
+    async def reject(rejection: Rejection, message) -> None:
+        record = dead_letter(rejection, topic=message.topic, partition=message.partition, offset=message.offset,
+                             key=message.key, value=message.value, headers=message.headers)
+        await send(deadletter, message.key, record)
+        metrics.deadlettered[rejection.reason] += 1
+
+    # Intake -------------------------------------------------------------------
+    def intake_agent(name: str):
+        async def intake(stream):
+            async for event in stream.events():
+                message = event.message
+                metrics.intake_received[name] += 1
+                try:
+                    accepted = admit(message.value, message.headers, settings)
+                except Exception as error:  # never crash on input
+                    log.exception("intake failed on %s[%s]@%s", message.topic, message.partition, message.offset)
+                    accepted = Rejection("intake_error", repr(error))
+                if isinstance(accepted, Rejection):
+                    await reject(accepted, message)
+                    continue
+                await send(journal, accepted["creator_id"].encode(), encode(accepted))
+                metrics.journaled[name] += 1
+
+        intake.__name__ = f"intake_{name.replace('.', '_')}"
+        app.agent(topic(name), name=f"tally.intake.{name}", concurrency=1)(intake)
+
+    for name in settings.input_topics:
+        intake_agent(name)
+
+    # Fold ---------------------------------------------------------------------
+    recent_deadlines: OrderedDict[str, None] = OrderedDict()
+
+    @app.agent(journal, name="tally.fold", concurrency=1)
+    async def fold_journal(stream):
+        async for event in stream.events():
+            message = event.message
+            started = time.perf_counter()
+            metrics.fold_received += 1
+            try:
+                journal_event = decode_trusted(message.value)
+                key = journal_event["creator_id"].encode()
+                raw = states.get(key)
+                state = CreatorState.from_json(orjson.loads(raw)) if raw else None
+                folded = fold(state, journal_event, rulebooks)
+            except Exception as error:  # a journal record we cannot fold must not stop the others
+                log.exception("fold failed on %s[%s]@%s", message.topic, message.partition, message.offset)
+                metrics.rejected["fold_error"] += 1
+                await reject(Rejection("fold_error", repr(error)), message)
+                continue
+            outcome = folded.outcome
+            for command in folded.commands:
+                # Acknowledged before the state moves on: a crash repeats a command (same id), never loses one.
+                await send(penalties, key, encode(command))
+                metrics.commands[command["action"]] += 1
+            if outcome.status == "folded":
+                states[key] = encode(folded.state.to_json())
+                metrics.folded += 1
+                if metrics.folded == 1:
+                    log.warning("tally: first event folded")
+            elif outcome.status == "duplicate":
+                metrics.duplicates += 1
+            else:
+                metrics.rejected[outcome.reason] += 1
+                await reject(Rejection(outcome.reason, f"event {journal_event['event_id']} refused by the fold"), message)
+            metrics.fold_latency.observe(time.perf_counter() - started)
+
+    # Scheduler ----------------------------------------------------------------
+    @app.timer(interval=settings.scheduler_interval, name="tally.scheduler")
+    async def scheduler():
+        await publish_due_deadlines(app, states, journal, recent_deadlines)
+
+    # Web ------------------------------------------------------------------------
+    @app.page("/creators/{creator_id}")
+    @app.table_route(table=states, match_info="creator_id")
+    async def creator(web_view, request, creator_id: str):
+        raw = states.get(creator_id.encode())
+        if raw is None:
+            return web_view.json({"error": "unknown creator", "creator_id": creator_id}, status=404)
+        return web_view.json(creator_view(CreatorState.from_json(orjson.loads(raw)), rulebooks))
+
+    @app.page("/health")
+    async def health(web_view, request):
+        ready = app.consumer is not None and bool(app.consumer.assignment()) and not app.rebalancing
+        body = {"status": "ok" if ready else "starting", "rebalancing": app.rebalancing,
+                "partitions": sorted(f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives()),
+                "counts": metrics.as_dict()}
+        return web_view.json(body, status=200 if ready else 503)
+
+    @app.page("/metrics")
+    async def prometheus(web_view, request):
+        update_lag(app)
+        return web_view.text(metrics.prometheus(), content_type="text/plain; version=0.0.4")
+
+    app.journal_topic, app.penalties_topic, app.deadletter_topic, app.states = journal, penalties, deadletter, states
+    return app
+
+
+def creator_view(state: CreatorState, rulebooks: Rulebooks) -> dict[str, Any]:
+    """replay.view() plus the events not yet settled into the snapshot (the recent, still-revisable history)."""
+    out = view(state, rulebooks)
+    out["recent_events"] = [
+        {"at": format_instant(at), "event_id": event["event_id"], "type": event["type"]} for at, event in state.tail
+    ]
+    return out
+
+
+async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedDict, limit: int = 100_000) -> int:
+    """Scan this worker's active table partitions; publish deadline events that are due by the scheduler's clock.
+    Timers cannot write tables: the events go to the journal and the fold agent applies them like any other."""
+    now = app.clock()
+    if not now:
+        return 0
+    journal_name = app.settings.topic_journal
+    actives = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == journal_name}
+    if not actives:
+        return 0
+    published = 0
+    for key, raw in list(states.items()):
+        if raw is None or app.producer.key_partition(journal_name, key).partition not in actives:
+            continue
+        for event in deadlines.due_events(CreatorState.from_json(orjson.loads(raw)), app.rulebooks, now):
+            if event["event_id"] in recent:  # sent, not folded yet; the fold would dedupe it anyway
+                continue
+            await (await journal.send(key=key, value=encode(event), force=True))
+            recent[event["event_id"]] = None
+            if len(recent) > limit:
+                recent.popitem(last=False)
+            app.metrics.deadlines[event["type"]] += 1
+            published += 1
+    return published
+
+
+def update_lag(app: TallyApp) -> None:
+    consumer = app.consumer
+    try:
+        lag = {}
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            read = consumer._read_offset.get(tp)
+            if end is not None:
+                lag[(tp.topic, tp.partition)] = max(0, end - (read + 1 if read is not None else 0))
+        app.metrics.lag = lag
+    except Exception:  # lag is best effort; never fail a scrape
+        log.debug("lag unavailable", exc_info=True)

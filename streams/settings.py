@@ -1,0 +1,140 @@
+"""Everything the live service can be told, in one frozen model read from `TALLY_*` environment variables.
+
+Complex fields (`TALLY_SOURCE_KEYS`, `TALLY_SOURCE_TYPES`) are JSON, as pydantic-settings
+parses them. `docs/streams.md` has the same table for operators.
+"""
+
+from fnmatch import fnmatchcase
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.codec import MAX_MESSAGE_BYTES
+from schemas.events import DEADLINE_TYPES
+
+DEFAULT_SOURCE_TYPES: dict[str, list[str]] = {
+    "detector*": ["violation_recorded"],
+    "appeal-desk": ["appeal_filed", "appeal_resolved"],
+    "exam-service": ["exam_passed", "exam_failed"],
+    "scheduler": sorted(DEADLINE_TYPES),
+    "admin": ["creator_enrolled", "rulebook_migrated"],
+}
+
+
+class Settings(BaseSettings):
+    """Settings of a Tally worker (and of `tally publish` / `tally tail`, which share the broker and topics)."""
+
+    model_config = SettingsConfigDict(env_prefix="TALLY_", frozen=True, extra="ignore")
+
+    # Broker -----------------------------------------------------------------
+    broker_url: str = "kafka://127.0.0.1:9092"
+    """Bootstrap servers, Faust style: `kafka://host1:9092;host2:9092`."""
+    app_id: str = "tally"
+    """Faust app id: the consumer group and the prefix of the table changelog topic. One per deployment."""
+    sasl_username: str | None = None
+    """SASL user. Set it (with the password) to authenticate to the broker; passed to Faust's broker_credentials.
+    Configuration only: the embedded tansu broker cannot run SCRAM, so this path is untested here."""
+    sasl_password: SecretStr | None = None
+    """SASL password."""
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = "SCRAM-SHA-512"
+    """SASL mechanism."""
+    broker_tls: bool = False
+    """Use TLS to the broker (SASL_SSL rather than SASL_PLAINTEXT) with the system trust store."""
+    session_timeout: float = 6.0
+    """Consumer group session timeout, seconds. Short: a killed worker's partitions move quickly, and tansu
+    completes a first group join only after about half of it."""
+    heartbeat_interval: float = 1.0
+    """Consumer heartbeat, seconds."""
+    fetch_max_wait_ms: int = 10
+    """How long a fetch may wait for data. aiokafka in Faust hard-codes 1500 ms; tansu holds every fetch that long."""
+    producer_max_batch_size: int = 1
+    """Producer batch size in bytes. 1 (one record per batch) is needed against tansu, which misreports end offsets
+    of multi-record batches and so breaks table recovery; on Apache Kafka raise it (Faust's default is 16384)."""
+
+    # Topics -----------------------------------------------------------------
+    topic_violations: str = "creator.violations"
+    """Input: detectors publish violation_recorded here."""
+    topic_appeals: str = "creator.appeals"
+    """Input: the appeal desk publishes appeal_filed / appeal_resolved."""
+    topic_exams: str = "creator.exams"
+    """Input: the exam service publishes exam_passed / exam_failed (and admin events may come on any input)."""
+    topic_journal: str = "creator.journal"
+    """The ordered, validated journal, keyed by creator id: the source of truth."""
+    topic_penalties: str = "creator.penalties"
+    """Output: penalty commands, keyed by creator id."""
+    topic_deadletter: str = "creator.deadletter"
+    """Output: every refused message with its reason."""
+    partitions: int = 4
+    """Partitions of every Tally topic (journal, table changelog and inputs alike). Caps the useful worker count."""
+    replication: int = 1
+    """Replication factor for topics the worker creates. 3 on a real cluster."""
+
+    # State --------------------------------------------------------------------
+    store: str = "memory://"
+    """Table store: `memory://` (tests, demo: rebuilt from the changelog) or `rocksdb://` (real: RocksDB via rocksdict)."""
+    data_dir: str = "./tally-data"
+    """Where the RocksDB store and Faust's worker files live."""
+    standby_replicas: int = 1
+    """Standby copies of each table partition on other workers, for fast fail-over."""
+
+    # Rules --------------------------------------------------------------------
+    default_rulebook: str = "douyin-creator-2022"
+    """Rulebook for creators with no enrolment event."""
+    policies_dir: str | None = None
+    """Directory of policy files; none means the packs shipped with Tally."""
+
+    # Who may publish what -----------------------------------------------------
+    source_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    """Per-source HMAC keys, JSON: {"detector.livestream": "secret", ...}. A message's `tally-source` header names
+    the key; its `tally-signature` header is hex HMAC-SHA256 of the value bytes under that key."""
+    source_types: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_SOURCE_TYPES.items()})
+    """Which event types each source may publish, JSON; keys are source names or shell patterns (`detector*`)."""
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    """Input messages larger than this are dead-lettered as oversized before anything else is done with them.
+    The schema's own limit (16 KiB) still applies when this is larger."""
+
+    # Scheduler ----------------------------------------------------------------
+    scheduler_interval: float = 1.0
+    """Seconds between scans of the table for due deadlines."""
+    clock_file: str | None = None
+    """Testing and simulation only: read the scheduler's "now" (an RFC 3339 instant) from this file instead of
+    the wall clock. The scheduler is the only part of Tally that reads a clock."""
+
+    # Web ----------------------------------------------------------------------
+    web_host: str = "127.0.0.1"
+    """Host name other workers use to reach this one's query API (table-routed requests are forwarded there)."""
+    web_bind: str = "0.0.0.0"
+    """Interface the query API listens on."""
+    web_port: int = 6066
+    """Port of the query API (/creators/{id}, /health, /metrics). One per worker on a host."""
+    log_level: str = "WARNING"
+    """Worker log level."""
+
+    @property
+    def input_topics(self) -> tuple[str, str, str]:
+        return (self.topic_violations, self.topic_appeals, self.topic_exams)
+
+    @property
+    def bootstrap(self) -> str:
+        """host:port[,host:port] for plain Kafka clients."""
+        servers = self.broker_url.split("://", 1)[-1]
+        return ",".join(s.strip() for s in servers.replace(";", ",").split(",") if s.strip())
+
+    def key_for(self, source: str) -> bytes | None:
+        secret = self.source_keys.get(source)
+        return None if secret is None else secret.get_secret_value().encode()
+
+    def may_publish(self, source: str, event_type: str) -> bool:
+        """Exact names first, then patterns."""
+        if source in self.source_types:
+            return event_type in self.source_types[source]
+        return any(fnmatchcase(source, pattern) and event_type in types for pattern, types in self.source_types.items())
+
+    def topic_for(self, event_type: str) -> str:
+        """Where a publisher sends an event of this type (used by `tally publish` when no topic is given)."""
+        if event_type.startswith("appeal_"):
+            return self.topic_appeals
+        if event_type == "violation_recorded":
+            return self.topic_violations
+        return self.topic_exams
