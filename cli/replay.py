@@ -3,24 +3,26 @@
 import argparse
 import sys
 
-from cli.common import add_rulebook_options, load_rulebooks, read_events, write_jsonl
+from cli.common import add_rulebook_options, load_rulebooks, write_jsonl
+from cli.journal_source import add_kafka_options, journal
 from projections.replay import Counts, Replayer
 from schemas.codec import Rejection
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("replay", help="fold a file of events; commands as JSONL on stdout")
-    parser.add_argument("events", help="JSONL file of events (.gz allowed, - for stdin)")
+    parser.add_argument("events", nargs="?", help="JSONL file of events (.gz allowed, - for stdin); omit with --from-kafka")
     parser.add_argument("--state", metavar="PATH", help="write the final per-creator states as JSONL")
     parser.add_argument("--trusted", action="store_true", help="input is a Tally journal export: skip validation (fast path)")
     add_rulebook_options(parser)
+    add_kafka_options(parser)  # --from-kafka: the journal topic, in journal order (docs/audit.md)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     replayer = Replayer(load_rulebooks(args))
     out = sys.stdout.buffer
-    for number, event in read_events(args.events, trusted=args.trusted):
+    for number, event in journal(args):
         if isinstance(event, Rejection):
             replayer.counts.reject(event.reason)
             print(f"line {number}: rejected, {event.reason}: {event.detail}", file=sys.stderr)

@@ -1,0 +1,105 @@
+"""`tally audit verify` and `tally audit asof`: the auditor's questions, answered by replaying the journal.
+
+verify: exit 0 iff the published commands are exactly what the journal folds to; 1 if not; 2 on
+unusable input. See docs/audit.md.
+"""
+
+import argparse
+import sys
+from typing import Iterator
+
+import orjson
+
+from cli.common import add_rulebook_options, load_rulebooks, open_text, write_jsonl
+from cli.journal_source import KAFKA, add_kafka_options, events_only, journal
+from projections.audit import as_of, attach_events, compare, recompute, verdict_text
+from schemas.codec import encode
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("audit", help="verify published commands against the journal; state as of an instant")
+    commands = parser.add_subparsers(dest="audit_command", required=True)
+
+    verify = commands.add_parser("verify", help="recompute the commands from the journal and compare with the published ones (exit 0 iff they agree)")
+    verify.add_argument("--journal", metavar="FILE|kafka", help="journal export file, or 'kafka' for the journal topic")
+    verify.add_argument("--penalties", required=True, metavar="FILE|kafka", help="published commands: an export file, or 'kafka' for the penalties topic")
+    verify.add_argument("--trusted", action="store_true", help="the journal file is a Tally export: skip validation")
+    verify.add_argument("--json", action="store_true", help="machine-readable verdict on stdout")
+    verify.add_argument("--limit", type=int, default=50, help="discrepancies shown in text (0: all; default %(default)s)")
+    add_rulebook_options(verify)
+    add_kafka_options(verify)
+    verify.set_defaults(handler=run_verify, events=None)
+
+    asof = commands.add_parser("asof", help="state of a creator (or everyone) as of an instant, in event time")
+    asof.add_argument("instant", help="RFC 3339 instant with offset, e.g. 2024-03-01T00:00:00Z")
+    asof.add_argument("events", nargs="?", help="journal file (.gz, - for stdin); omit with --from-kafka")
+    asof.add_argument("--creator", metavar="ID", help="only this creator")
+    asof.add_argument("--commands", action="store_true", help="also print the commands decided up to the instant (before the states)")
+    asof.add_argument("--trusted", action="store_true", help="the file is a Tally export: skip validation")
+    add_rulebook_options(asof)
+    add_kafka_options(asof)
+    asof.set_defaults(handler=run_asof)
+
+
+def _journal_source(args: argparse.Namespace) -> str:
+    if args.from_kafka:
+        return KAFKA
+    if not args.journal:
+        raise SystemExit("tally audit verify: give --journal FILE|kafka or --from-kafka")
+    return args.journal
+
+
+def _report_rejection(number, rejection) -> None:
+    print(f"journal position {number}: rejected, {rejection.reason}: {rejection.detail}", file=sys.stderr)
+
+
+def published_commands(args: argparse.Namespace) -> Iterator[bytes]:
+    if args.penalties == KAFKA:
+        from streams.journal_reader import topic_values
+
+        yield from topic_values(args.bootstrap, args.penalties_topic, drain=args.drain)
+        return
+    with open_text(args.penalties) as handle:
+        for line in handle:
+            if line.strip():
+                yield line.encode()
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    rulebooks = load_rulebooks(args)
+    source = _journal_source(args)
+    try:
+        expected, replayer = recompute(events_only(journal(args, source), _report_rejection), rulebooks)
+        verdict = compare(expected, published_commands(args))
+    except (OSError, orjson.JSONDecodeError, KeyError) as error:
+        print(f"tally audit verify: {error}", file=sys.stderr)
+        return 2
+    if verdict.discrepancies:
+        attach_events(verdict, events_only(journal(args, source)))
+    if args.json:
+        sys.stdout.buffer.write(encode(verdict.as_dict()) + b"\n")
+    else:
+        for line in verdict_text(verdict, None if args.limit == 0 else args.limit):
+            print(line)
+    return 0 if verdict.agree else 1
+
+
+def run_asof(args: argparse.Namespace) -> int:
+    rulebooks = load_rulebooks(args)
+    result = as_of(events_only(journal(args), _report_rejection), args.instant, rulebooks, args.creator)
+    out = sys.stdout.buffer
+    if args.commands:
+        for command in result.commands:
+            write_jsonl(out, {"command": command})
+    for v in result.views:
+        write_jsonl(out, v)
+    out.flush()
+    print(
+        f"as of {args.instant}: {len(result.views)} creators; left out {result.excluded_later} events that occurred later"
+        f" and {result.excluded_refused} the journal fold refused",
+        file=sys.stderr,
+    )
+    if args.creator and not result.views:
+        print(f"creator {args.creator} has no events at or before {args.instant}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,50 @@
+"""Where a journal comes from: a file (export, sample) or the `creator.journal` topic. Shared by
+`tally replay --from-kafka`, export, audit, simulate, migrate and report.
+
+Either way the events arrive in journal order (see streams/journal_reader.py) and as
+(position, event or rejection) pairs, position n being line n of the same journal exported.
+"""
+
+import argparse
+import os
+from typing import Any, Iterator
+
+from cli.common import read_events
+from schemas.codec import Rejection
+
+KAFKA = "kafka"
+# Same names as streams.journal_reader; not imported from there so that file-only commands never load aiokafka.
+JOURNAL_TOPIC = "creator.journal"
+PENALTIES_TOPIC = "creator.penalties"
+
+
+def add_kafka_options(parser: argparse.ArgumentParser, from_kafka: bool = True, topic: bool = True) -> None:
+    if from_kafka:
+        parser.add_argument("--from-kafka", action="store_true", help="read the journal topic instead of a file (all partitions, start to the end offsets at start)")
+    parser.add_argument("--bootstrap", default=os.environ.get("TALLY_BOOTSTRAP", "127.0.0.1:9092"), metavar="HOST:PORT", help="Kafka bootstrap (env TALLY_BOOTSTRAP; default %(default)s)")
+    if topic:
+        parser.add_argument("--topic", default=JOURNAL_TOPIC, help="journal topic (default %(default)s)")
+    parser.add_argument("--penalties-topic", default=PENALTIES_TOPIC, help="penalties topic (default %(default)s)")
+    parser.add_argument("--drain", action="store_true", help="read past the end offsets taken at start until the topic is idle (topics written with multi-record batches on tansu)")
+
+
+def journal(args: argparse.Namespace, source: str | None = None, trusted: bool | None = None) -> Iterator[tuple[int, dict[str, Any] | Rejection]]:
+    """The journal named by `source` (a path, '-', or 'kafka'), or by `args.events` / `--from-kafka`."""
+    if source is None:
+        source = KAFKA if getattr(args, "from_kafka", False) else args.events
+    if source is None:
+        raise SystemExit("tally: give an events file or --from-kafka")
+    if source == KAFKA:
+        from streams.journal_reader import journal_events
+
+        return journal_events(args.bootstrap, args.topic, drain=args.drain)
+    return read_events(source, trusted=args.trusted if trusted is None else trusted)
+
+
+def events_only(pairs: Iterator[tuple[int, dict[str, Any] | Rejection]], on_reject=None) -> Iterator[dict[str, Any]]:
+    for number, event in pairs:
+        if isinstance(event, Rejection):
+            if on_reject:
+                on_reject(number, event)
+            continue
+        yield event

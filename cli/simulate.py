@@ -1,0 +1,50 @@
+"""`tally simulate --policy CANDIDATE.yaml EVENTS`: the same journal under another policy version.
+
+Both catalogues fold the same events in one pass; the report lists commands added and removed
+(compared by creator, action, rule and effective_from: ids differ between versions), creators
+whose outcome changes, and the score distributions before and after.
+"""
+
+import argparse
+import os
+import sys
+
+from cli.common import DEFAULT_RULEBOOK, load_rulebooks
+from cli.journal_source import add_kafka_options, events_only, journal
+from projections.audit import simulate, simulation_text
+from projections.policy import load_policy
+from projections.rulebook import shipped_policies_dir
+from schemas.codec import encode
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("simulate", help="replay the journal under a candidate policy; report what would change")
+    parser.add_argument("events", nargs="?", help="journal file (.gz, - for stdin); omit with --from-kafka")
+    parser.add_argument("--policy", action="append", required=True, metavar="CANDIDATE", help="candidate policy file; replaces the loaded one with the same rulebook and role (repeatable)")
+    parser.add_argument("--baseline-policy", action="append", default=[], metavar="FILE", help="extra or replacing policy for the baseline (repeatable)")
+    parser.add_argument("--rulebook", default=os.environ.get("TALLY_DEFAULT_RULEBOOK", DEFAULT_RULEBOOK), help="rulebook for creators with no enrolment event (default %(default)s)")
+    parser.add_argument("--policies", default=os.environ.get("TALLY_POLICIES", str(shipped_policies_dir())), help="directory of policy files (default: the shipped packs)")
+    parser.add_argument("--trusted", action="store_true", help="the file is a Tally export: skip validation")
+    parser.add_argument("--json", action="store_true", help="the full difference as one JSON object")
+    parser.add_argument("--limit", type=int, default=20, help="rows per list in text (0: all; default %(default)s)")
+    add_kafka_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    baseline = load_rulebooks(argparse.Namespace(policies=args.policies, policy=args.baseline_policy, rulebook=args.rulebook))
+    candidate = baseline
+    names = []
+    for path in args.policy:
+        policy = load_policy(path)
+        candidate = candidate.replacing(policy)
+        old = next((rb.policy for rb in baseline if rb.key == policy.key), None)
+        names.append((f"{old.key} {old.version}" if old else f"(none for {policy.key})", f"{policy.key} {policy.version}"))
+    events = events_only(journal(args), lambda n, r: print(f"journal position {n}: rejected, {r.reason}: {r.detail}", file=sys.stderr))
+    sim = simulate(events, baseline, candidate, ", ".join(b for b, _ in names), ", ".join(c for _, c in names))
+    if args.json:
+        sys.stdout.buffer.write(encode(sim.as_dict()) + b"\n")
+    else:
+        for line in simulation_text(sim, None if args.limit == 0 else args.limit):
+            print(line)
+    return 0

@@ -1,0 +1,424 @@
+"""The audits, as pure functions over events and commands: verify, as-of, simulate, migrate.
+
+No I/O: callers bring the journal (a file or the topic, in journal order) and the published
+commands; these functions fold with the same `fold` the live workers run.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from hashlib import sha256
+from typing import Any, Callable, Iterable, Iterator
+
+import orjson
+
+from projections.fold import replay
+from projections.replay import Replayer, view
+from projections.rulebook import Rulebooks
+from projections.state import CreatorState
+from schemas.codec import Rejection, encode, validate
+from schemas.instants import format_instant, parse_instant
+from schemas.points import to_hundredths
+
+# --------------------------------------------------------------------------------------------
+# verify: recompute the commands from the journal and compare with what was published
+
+
+@dataclass
+class Discrepancy:
+    kind: str
+    """missing (recomputed, never published), extra (published, not recomputed), different (same id, other content)."""
+    command_id: str
+    creator_id: str
+    expected: dict[str, Any] | None
+    published: dict[str, Any] | None
+    fields: list[str] = field(default_factory=list)
+    """For `different`: the fields that differ (reason.* for the reason's)."""
+
+    @property
+    def caused_by(self) -> list[str]:
+        seen: list[str] = []
+        for command in (self.expected, self.published):
+            for eid in ((command or {}).get("reason") or {}).get("caused_by") or []:
+                if eid not in seen:
+                    seen.append(eid)
+        return seen
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "command_id": self.command_id, "creator_id": self.creator_id,
+            "expected": self.expected, "published": self.published, "fields": self.fields, "caused_by": self.caused_by,
+        }
+
+
+@dataclass
+class Verdict:
+    recomputed: int = 0
+    """Distinct commands the fold produced."""
+    published: int = 0
+    """Records read from the penalties side."""
+    redelivered: int = 0
+    """Published records identical to one already read (at-least-once delivery; not a discrepancy)."""
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The journal events the discrepancies name (filled by `attach_events`)."""
+
+    @property
+    def agree(self) -> bool:
+        return not self.discrepancies
+
+    def by_kind(self) -> Counter:
+        return Counter(d.kind for d in self.discrepancies)
+
+    def as_dict(self) -> dict[str, Any]:
+        kinds = self.by_kind()
+        return {
+            "agree": self.agree, "recomputed": self.recomputed, "published": self.published, "redelivered": self.redelivered,
+            "missing": kinds["missing"], "extra": kinds["extra"], "different": kinds["different"],
+            "discrepancies": [d.as_dict() for d in self.discrepancies],
+            "events": self.events,
+        }
+
+
+def _index(commands: Iterable[bytes | dict[str, Any]]) -> tuple[dict[str, list[bytes]], int, int]:
+    """command_id -> distinct canonical encodings in first-seen order; total read; redeliveries."""
+    index: dict[str, list[bytes]] = {}
+    total = redelivered = 0
+    for command in commands:
+        total += 1
+        if isinstance(command, (bytes, bytearray, memoryview)):
+            data = bytes(command)
+            cid = orjson.loads(data)["command_id"]
+            data = encode(orjson.loads(data))  # canonical form, whatever the publisher's key order
+        else:
+            data, cid = encode(command), command["command_id"]
+        held = index.setdefault(cid, [])
+        if data in held:
+            redelivered += 1
+        else:
+            held.append(data)
+    return index, total, redelivered
+
+
+def _differing(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if key == "reason" and isinstance(a.get(key), dict) and isinstance(b.get(key), dict):
+            out += [f"reason.{k}" for k in sorted(set(a[key]) | set(b[key])) if a[key].get(k) != b[key].get(k)]
+        elif a.get(key) != b.get(key):
+            out.append(key)
+    return out
+
+
+def compare(expected: Iterable[bytes | dict[str, Any]], published: Iterable[bytes | dict[str, Any]]) -> Verdict:
+    """Commands compared by id, as sets of distinct contents per id: delivery is at-least-once,
+    so a command published twice, byte for byte, is a redelivery and not a discrepancy."""
+    mine, recomputed, _ = _index(expected)
+    theirs, total, redelivered = _index(published)
+    verdict = Verdict(recomputed=sum(len(v) for v in mine.values()), published=total, redelivered=redelivered)
+    for cid in sorted(set(mine) | set(theirs)):
+        ours, seen = mine.get(cid, []), theirs.get(cid, [])
+        if set(ours) == set(seen):
+            continue
+        exp = [orjson.loads(b) for b in ours if b not in seen]
+        pub = [orjson.loads(b) for b in seen if b not in ours]
+        creator = (exp or pub)[0]["creator_id"]
+        if not seen:
+            verdict.discrepancies += [Discrepancy("missing", cid, creator, e, None) for e in exp]
+        elif not ours:
+            verdict.discrepancies += [Discrepancy("extra", cid, creator, None, p) for p in pub]
+        else:
+            for e, p in zip(exp, pub):
+                verdict.discrepancies.append(Discrepancy("different", cid, creator, e, p, _differing(e, p)))
+            verdict.discrepancies += [Discrepancy("missing", cid, creator, e, None) for e in exp[len(pub):]]
+            verdict.discrepancies += [Discrepancy("extra", cid, creator, None, p) for p in pub[len(exp):]]
+    verdict.discrepancies.sort(key=lambda d: (d.creator_id, ((d.expected or d.published) or {}).get("effective_from", ""), d.command_id, d.kind))
+    return verdict
+
+
+def recompute(events: Iterable[dict[str, Any]], rulebooks: Rulebooks) -> tuple[list[dict[str, Any]], Replayer]:
+    replayer = Replayer(rulebooks)
+    return list(replayer.run(events)), replayer
+
+
+def attach_events(verdict: Verdict, events: Iterable[dict[str, Any]]) -> Verdict:
+    """Second pass over the journal: keep the events the discrepancies' reasons name."""
+    wanted = {eid for d in verdict.discrepancies for eid in d.caused_by}
+    if wanted:
+        for event in events:
+            if event.get("event_id") in wanted and event["event_id"] not in verdict.events:
+                verdict.events[event["event_id"]] = event
+    return verdict
+
+
+_EVENT_DETAIL = ("violation_id", "code", "severity", "outcome", "exam_id", "rulebook", "role", "command_id")
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    details = " ".join(f"{k}={event[k]}" for k in _EVENT_DETAIL if event.get(k) is not None)
+    return f"{event['occurred_at']}  {event['type']}  {details}  [{event['event_id']} from {event.get('source', '?')}]"
+
+
+def describe_command(command: dict[str, Any]) -> str:
+    reason = command.get("reason") or {}
+    span = command.get("effective_from", "?") + (f" until {command['effective_until']}" if command.get("effective_until") else "")
+    target = f" {command['lifts']}" if command.get("lifts") else ""
+    return (
+        f"{command.get('action')}{target} from {span} because {reason.get('rule')} "
+        f"({reason.get('policy_id')} {reason.get('policy_version')}, score {reason.get('score_before')} -> {reason.get('score_after')})"
+    )
+
+
+def verdict_text(verdict: Verdict, limit: int | None = None) -> Iterator[str]:
+    kinds = verdict.by_kind()
+    yield (
+        f"recomputed {verdict.recomputed} commands, published {verdict.published} records "
+        f"({verdict.redelivered} redelivered); missing {kinds['missing']}, extra {kinds['extra']}, different {kinds['different']}"
+    )
+    yield "AGREE: the published commands are exactly what the journal folds to." if verdict.agree else "DISAGREE"
+    shown = verdict.discrepancies if limit is None else verdict.discrepancies[:limit]
+    for d in shown:
+        yield ""
+        yield f"{d.kind.upper()} {d.command_id} (creator {d.creator_id})"
+        if d.kind == "missing":
+            yield "  the journal folds to this command; it was never published:"
+            yield f"    expected:  {describe_command(d.expected or {})}"
+        elif d.kind == "extra":
+            yield "  published, but the journal does not fold to it:"
+            yield f"    published: {describe_command(d.published or {})}"
+        else:
+            yield f"  differs in {', '.join(d.fields)}:"
+            for name in d.fields:
+                yield f"    {name}: expected {_field(d.expected, name)!s}, published {_field(d.published, name)!s}"
+        yield "  caused by:"
+        for eid in d.caused_by:
+            event = verdict.events.get(eid)
+            yield f"    {describe_event(event)}" if event else f"    {eid}: NOT IN THE JOURNAL"
+    if limit is not None and len(verdict.discrepancies) > limit:
+        yield ""
+        yield f"... and {len(verdict.discrepancies) - limit} more (--limit 0 or --json for all)"
+
+
+def _field(command: dict[str, Any] | None, name: str) -> Any:
+    if command is None:
+        return None
+    if name.startswith("reason."):
+        return (command.get("reason") or {}).get(name[7:])
+    return command.get(name)
+
+
+# --------------------------------------------------------------------------------------------
+# as of: the state of a creator (or everyone) at an instant
+
+
+@dataclass
+class AsOf:
+    instant: int
+    views: list[dict[str, Any]]
+    commands: list[dict[str, Any]]
+    """Commands decided by events up to the instant, in decision order."""
+    excluded_later: int = 0
+    """Events that occurred after the instant."""
+    excluded_refused: int = 0
+    """Events the full journal fold refused (too late, duplicate...): refused as of any instant too."""
+
+
+def as_of(events: Iterable[dict[str, Any]], instant: str | int, rulebooks: Rulebooks, creator: str | None = None) -> AsOf:
+    """Fold the journal's events that occurred at or before `instant`, as now known.
+
+    'As of' is event time, with today's knowledge: an event that occurred before the instant but
+    was reported after it (a late detection, an exam passed before a deadline and reported later)
+    counts; an event that occurred after it does not, even if it was recorded earlier (an appeal
+    decided after the instant has not yet overturned anything). An event the full journal fold
+    refused (too late, a duplicate) is left out here too, so as-of never knows more than replay.
+    Time-driven changes (penalty periods ending, recovery credit, exam deadlines) are applied up
+    to the instant itself, as if a scheduler event had arrived at it."""
+    at = instant if isinstance(instant, int) else parse_instant(instant)
+    full, partial = Replayer(rulebooks), Replayer(rulebooks)
+    result = AsOf(at, [], [])
+    for event in events:
+        if creator is not None and event["creator_id"] != creator:
+            continue
+        outcome = full.feed(event).outcome
+        if outcome.status != "folded":
+            result.excluded_refused += 1
+            continue
+        if parse_instant(event["occurred_at"]) > at:
+            result.excluded_later += 1
+            continue
+        result.commands += partial.feed(event).commands
+    result.views = [view_at(partial.states[c], rulebooks, at) for c in sorted(partial.states)]
+    return result
+
+
+def view_at(state: CreatorState, rulebooks: Rulebooks, instant: int) -> dict[str, Any]:
+    """`projections.replay.view`, with time advanced to `instant` (periods end, recovery accrues)."""
+    run, _ = replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)
+    if instant > run.core.clock:
+        run.advance(instant)
+    settled = CreatorState(state.creator_id, run.core, [], state.seen, state.issued, state.revoked)
+    return view(settled, rulebooks)
+
+
+# --------------------------------------------------------------------------------------------
+# simulate: the same journal under another policy version
+
+
+def command_key(command: dict[str, Any]) -> tuple[str, str, str, str]:
+    """Commands of two policy versions are compared by what they do, not by id."""
+    return (command["creator_id"], command["action"], command["reason"]["rule"], command["effective_from"])
+
+
+def outcome_of(v: dict[str, Any]) -> tuple:
+    """What a creator's outcome is, for 'did it change': score, terminal state, penalties in force."""
+    return (v["score"], v["terminal"], tuple(sorted((p["action"], p["rule"], p["effective_from"], p["effective_until"] or "") for p in v["active_penalties"])))
+
+
+@dataclass
+class Simulation:
+    baseline: str
+    candidate: str
+    events: int = 0
+    commands_before: int = 0
+    commands_after: int = 0
+    added: list[tuple[tuple[str, str, str, str], int]] = field(default_factory=list)
+    removed: list[tuple[tuple[str, str, str, str], int]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    creators: int = 0
+    histogram_before: dict[str, dict[str, int]] = field(default_factory=dict)
+    histogram_after: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        def keyed(entries):
+            return [{"creator_id": k[0], "action": k[1], "rule": k[2], "effective_from": k[3], "count": n} for k, n in entries]
+
+        return {
+            "baseline": self.baseline, "candidate": self.candidate, "events": self.events, "creators": self.creators,
+            "commands_before": self.commands_before, "commands_after": self.commands_after,
+            "added": keyed(self.added), "removed": keyed(self.removed),
+            "creators_changed": len(self.changed), "changed": self.changed,
+            "score_histogram_before": self.histogram_before, "score_histogram_after": self.histogram_after,
+        }
+
+
+def score_bin(score: str) -> str:
+    """Whole-point bins: '7.5' -> '7'."""
+    return str(to_hundredths(score) // 100)
+
+
+def histogram(views: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """rulebook (mode) -> score bin -> creators, bins in numeric order."""
+    out: dict[str, Counter] = {}
+    for v in views:
+        out.setdefault(f"{v['rulebook']}{'/' + v['role'] if v['role'] else ''} ({v['mode']})", Counter())[score_bin(v["score"])] += 1
+    return {name: dict(sorted(c.items(), key=lambda kv: int(kv[0]))) for name, c in sorted(out.items())}
+
+
+def simulate(events: Iterable[dict[str, Any]], baseline: Rulebooks, candidate: Rulebooks, baseline_name: str = "", candidate_name: str = "") -> Simulation:
+    """Fold the same events under both catalogues in one pass and compare."""
+    before, after = Replayer(baseline), Replayer(candidate)
+    keys_before: Counter = Counter()
+    keys_after: Counter = Counter()
+    sim = Simulation(baseline_name, candidate_name)
+    for event in events:
+        sim.events += 1
+        for command in before.feed(event).commands:
+            keys_before[command_key(command)] += 1
+        for command in after.feed(event).commands:
+            keys_after[command_key(command)] += 1
+    sim.commands_before, sim.commands_after = sum(keys_before.values()), sum(keys_after.values())
+    sim.added = sorted((keys_after - keys_before).items())
+    sim.removed = sorted((keys_before - keys_after).items())
+    views_before = {v["creator_id"]: v for v in before.views()}
+    views_after = {v["creator_id"]: v for v in after.views()}
+    sim.creators = len(views_before)
+    for creator in sorted(views_before):
+        b, a = views_before[creator], views_after[creator]
+        if outcome_of(b) != outcome_of(a):
+            sim.changed.append({
+                "creator_id": creator, "score_before": b["score"], "score_after": a["score"],
+                "terminal_before": b["terminal"], "terminal_after": a["terminal"],
+                "penalties_before": sorted(p["action"] for p in b["active_penalties"]),
+                "penalties_after": sorted(p["action"] for p in a["active_penalties"]),
+            })
+    sim.histogram_before, sim.histogram_after = histogram(views_before.values()), histogram(views_after.values())
+    return sim
+
+
+def bars(before: dict[str, int], after: dict[str, int], width: int = 30) -> Iterator[str]:
+    """Two text histograms side by side, one row per bin."""
+    bins = sorted(set(before) | set(after), key=int)
+    top = max([*before.values(), *after.values(), 1])
+    for b in bins:
+        x, y = before.get(b, 0), after.get(b, 0)
+        left = "█" * round(width * x / top)
+        right = "█" * round(width * y / top)
+        yield f"  {b:>4} | {left:<{width}} {x:>7}   | {right:<{width}} {y:>7}"
+
+
+def simulation_text(sim: Simulation, limit: int | None = 20) -> Iterator[str]:
+    yield f"simulated {sim.events} events, {sim.creators} creators: {sim.baseline} -> {sim.candidate}"
+    yield f"commands: {sim.commands_before} before, {sim.commands_after} after; {sum(n for _, n in sim.added)} added, {sum(n for _, n in sim.removed)} removed"
+    yield f"creators whose outcome changes: {len(sim.changed)}"
+    for title, entries in (("added", sim.added), ("removed", sim.removed)):
+        if entries:
+            yield ""
+            yield f"commands {title} (creator, action, rule, effective_from):"
+            for (creator, action, rule, start), n in entries[:limit]:
+                yield f"  {'+' if title == 'added' else '-'} {creator}  {action}  {rule}  {start}" + (f"  x{n}" if n > 1 else "")
+            if limit is not None and len(entries) > limit:
+                yield f"  ... and {len(entries) - limit} more"
+    if sim.changed:
+        yield ""
+        yield "outcome changes (creator: score, penalties in force):"
+        for c in sim.changed[:limit]:
+            yield f"  {c['creator_id']}: {c['score_before']} -> {c['score_after']}; {','.join(c['penalties_before']) or '-'} -> {','.join(c['penalties_after']) or '-'}" + (
+                f"; terminal {c['terminal_before']} -> {c['terminal_after']}" if c["terminal_before"] != c["terminal_after"] else ""
+            )
+        if limit is not None and len(sim.changed) > limit:
+            yield f"  ... and {len(sim.changed) - limit} more"
+    for name in sorted(set(sim.histogram_before) | set(sim.histogram_after)):
+        yield ""
+        yield f"score distribution, {name}:   before | after"
+        yield from bars(sim.histogram_before.get(name, {}), sim.histogram_after.get(name, {}))
+
+
+# --------------------------------------------------------------------------------------------
+# migrate: rulebook_migrated events, deterministic
+
+
+def migration_event_id(creator_id: str, rulebook: str, at: str) -> str:
+    digest = sha256(f"{creator_id}|{rulebook}|{at}".encode()).hexdigest()
+    return f"migrate-{digest[:24]}"
+
+
+def migration_events(creators: Iterable[str], rulebook: str, at: str | int, source: str = "admin") -> Iterator[dict[str, Any]]:
+    """One validated `rulebook_migrated` event per creator; the same inputs give the same ids, so
+    publishing a migration twice folds once."""
+    instant = format_instant(at if isinstance(at, int) else parse_instant(at))
+    for creator in creators:
+        raw = {
+            "event_id": migration_event_id(creator, rulebook, instant), "creator_id": creator, "occurred_at": instant,
+            "source": source, "schema_version": 2, "type": "rulebook_migrated", "rulebook": rulebook,
+        }
+        event = validate(raw)
+        if isinstance(event, Rejection):
+            raise ValueError(f"creator {creator!r}: {event.reason}: {event.detail}")
+        yield event
+
+
+def migration_candidates(views: Iterable[dict[str, Any]], rulebooks: Rulebooks, target: str) -> list[str]:
+    """Creators currently governed by a rulebook the target declares it migrates from (per role)."""
+    out = []
+    for v in views:
+        found = rulebooks.find(target, v["role"])
+        migration = found.policy.migration if found else None
+        if migration and v["rulebook"] in migration.from_rulebooks:
+            out.append(v["creator_id"])
+    return out
+
+
+def journal_order(events: Iterable[dict[str, Any]], partition_of: Callable[[str], int]) -> list[dict[str, Any]]:
+    """A flat file in journal order: stable by partition (the creator's), then file order."""
+    indexed = [(partition_of(e["creator_id"]), i, e) for i, e in enumerate(events)]
+    indexed.sort(key=lambda t: (t[0], t[1]))
+    return [e for _, _, e in indexed]

@@ -1,0 +1,50 @@
+"""Writing records into a topic the way the contract says: key = creator id (utf-8), value = canonical JSON.
+
+Used by `tally migrate --publish` (admin events into the journal), and by the audit tests and
+benchmarks to stand in for the live workers. One record per produce batch: tansu reports end
+offsets correctly only then (BRIEF), and the audit readers stop at the end offsets.
+"""
+
+import asyncio
+from typing import Any, Iterable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from schemas.codec import encode
+
+
+async def _ensure_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        if topic not in await admin.list_topics():
+            await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    finally:
+        await admin.close()
+
+
+async def _publish(bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]], partitions: int | None) -> list[tuple[int, int]]:
+    if partitions:
+        await _ensure_topic(bootstrap, topic, partitions)
+    # max_batch_size below one record's size: every batch holds exactly one record.
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, max_batch_size=64, acks="all", enable_idempotence=False)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, key=key, value=value) for key, value in records]
+        await producer.flush()
+        placed = [await future for future in futures]
+    finally:
+        await producer.stop()
+    return [(meta.partition, meta.offset) for meta in placed]
+
+
+def publish(bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]], partitions: int | None = None) -> list[tuple[int, int]]:
+    """Produce (key, value) records in order; returns (partition, offset) of each.
+    With `partitions`, the topic is created with that many partitions if it does not exist."""
+    return asyncio.run(_publish(bootstrap, topic, records, partitions))
+
+
+def publish_dicts(bootstrap: str, topic: str, objects: Iterable[dict[str, Any]], partitions: int | None = None) -> list[tuple[int, int]]:
+    """Events or commands as the contract has them: key creator_id, value encode(object)."""
+    return publish(bootstrap, topic, ((obj["creator_id"].encode(), encode(obj)) for obj in objects), partitions)

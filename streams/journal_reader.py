@@ -1,0 +1,169 @@
+"""Reading a whole topic once, in journal order: for `tally replay --from-kafka`, export and the audits.
+
+Journal order (the one order every audit tool uses, from Kafka or from an export file):
+partitions in ascending number, and within a partition, offsets in ascending order.
+Creators are partition-local (the key is the creator id), so each creator's events keep the
+order the intake appended them; the order *across* creators is fixed by this rule and does not
+depend on timing. `tally export` writes records in exactly this order, so replaying the export
+file gives the same bytes as replaying the topic.
+
+How far: the end offsets are taken once, at start; records appended later are not read.
+No consumer group, nothing committed: an audit leaves no trace on the cluster.
+
+tansu quirk (BRIEF): when one produce batch carries several records, tansu reports the end
+offset as the last batch's base offset + 1, so a snapshot read would stop short. Tally's own
+producers send one record per batch against tansu, and `read` then is exact. For topics written
+otherwise, `drain=True` reads past the snapshot until the partition stays idle for `idle_ms`.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+
+from schemas.codec import Rejection, decode_trusted
+
+JOURNAL_TOPIC = "creator.journal"
+PENALTIES_TOPIC = "creator.penalties"
+TOPICS = {"journal": JOURNAL_TOPIC, "penalties": PENALTIES_TOPIC}
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+
+
+class TopicNotFound(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+class TopicReader:
+    """`with TopicReader(bootstrap, topic) as reader: for record in reader: ...` — journal order.
+
+    `reader.total` is the number of records in the snapshot (for a progress bar);
+    `reader.beyond` counts records seen past the snapshot end and not returned."""
+
+    def __init__(self, bootstrap: str, topic: str, drain: bool = False, idle_ms: int = 1000, chunk: int = 10_000):
+        self.bootstrap, self.topic, self.drain, self.idle_ms, self.chunk = bootstrap, topic, drain, idle_ms, chunk
+        self.loop = asyncio.new_event_loop()
+        self.consumer: AIOKafkaConsumer | None = None
+        self.partitions: list[TopicPartition] = []
+        self.begin: dict[TopicPartition, int] = {}
+        self.end: dict[TopicPartition, int] = {}
+        self.total = 0
+        self.beyond = 0
+
+    def __enter__(self) -> "TopicReader":
+        self.loop.run_until_complete(self._open())
+        return self
+
+    async def _open(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            # tansu holds each fetch for fetch_max_wait_ms even when data waits: keep it short.
+            fetch_max_wait_ms=5,
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=16 * 1024 * 1024,
+            request_timeout_ms=30_000,
+        )
+        await self.consumer.start()
+        topics = await self.consumer.topics()
+        if self.topic not in topics:
+            await self.consumer.stop()
+            raise TopicNotFound(f"topic {self.topic!r} not found on {self.bootstrap}")
+        numbers = self.consumer.partitions_for_topic(self.topic) or set()
+        self.partitions = [TopicPartition(self.topic, n) for n in sorted(numbers)]
+        self.begin = await self.consumer.beginning_offsets(self.partitions)
+        self.end = await self.consumer.end_offsets(self.partitions)
+        self.total = sum(max(0, self.end[tp] - self.begin[tp]) for tp in self.partitions)
+
+    def __iter__(self) -> Iterator[Record]:
+        for tp in self.partitions:
+            yield from self._partition(tp)
+
+    def _partition(self, tp: TopicPartition) -> Iterator[Record]:
+        consumer = self.consumer
+        assert consumer is not None
+        end = self.end[tp]
+        if end <= self.begin[tp] and not self.drain:
+            return
+        self.loop.run_until_complete(self._assign(tp))
+        position = self.begin[tp]
+        while True:
+            if not self.drain and position >= end:
+                return
+            timeout = self.idle_ms if self.drain and position >= end else 10_000
+            batch = self.loop.run_until_complete(consumer.getmany(tp, timeout_ms=timeout, max_records=self.chunk))
+            messages = batch.get(tp, [])
+            if not messages:
+                if self.drain and position >= end:
+                    return
+                continue  # an empty fetch before the snapshot end: the broker is slow, ask again
+            for message in messages:
+                if not self.drain and message.offset >= end:
+                    self.beyond += 1
+                    continue
+                yield Record(tp.partition, message.offset, message.key, message.value)
+            position = messages[-1].offset + 1
+
+    async def _assign(self, tp: TopicPartition) -> None:
+        assert self.consumer is not None
+        self.consumer.assign([tp])
+        await self.consumer.seek_to_beginning(tp)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.consumer is not None:
+            self.loop.run_until_complete(self.consumer.stop())
+        self.loop.close()
+
+
+def progress_bar(total: int, what: str, enabled: bool | None = None):
+    """A tqdm bar on stderr (events, rate, ETA). None: shown on a terminal or when TALLY_PROGRESS=1."""
+    import os
+    import sys
+
+    from tqdm import tqdm
+
+    if enabled is None:
+        forced = os.environ.get("TALLY_PROGRESS")
+        enabled = sys.stderr.isatty() if forced is None else forced not in ("0", "")
+    return tqdm(total=total, unit=" ev", unit_scale=True, desc=what, file=sys.stderr, disable=not enabled, mininterval=0.5, smoothing=0.1)
+
+
+def journal_events(
+    bootstrap: str, topic: str = JOURNAL_TOPIC, drain: bool = False, progress: bool | None = None, on_open: Callable[[TopicReader], None] | None = None
+) -> Iterator[tuple[int, dict[str, Any] | Rejection]]:
+    """(position, event or rejection) in journal order, like `cli.common.read_events` for a file:
+    position n is line n of the same journal exported by `tally export`."""
+    with TopicReader(bootstrap, topic, drain=drain) as reader:
+        if on_open:
+            on_open(reader)
+        with progress_bar(reader.total, topic, progress) as bar:
+            for number, record in enumerate(reader, 1):
+                bar.update(1)
+                try:
+                    yield number, decode_trusted(record.value)
+                except ValueError as error:
+                    yield number, Rejection("malformed_json", str(error))
+        if reader.beyond:
+            import sys
+
+            print(f"{topic}: {reader.beyond} records past the end offsets taken at start were not read", file=sys.stderr)
+
+
+def topic_values(bootstrap: str, topic: str, drain: bool = False, progress: bool | None = None) -> Iterator[bytes]:
+    """Raw record values in journal order (exports, penalties)."""
+    with TopicReader(bootstrap, topic, drain=drain) as reader:
+        with progress_bar(reader.total, topic, progress) as bar:
+            for record in reader:
+                bar.update(1)
+                yield record.value
