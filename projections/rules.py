@@ -101,6 +101,10 @@ def _grant_leniency(run: Run, event: dict, code: str, severity: str, at: int, co
 def _require_exam(run: Run, vid: str, eid: str, at: int, days: int, deferred: int, code: str, severity: str) -> None:
     """The require_exam command runs until the deadline; passing lifts it, missing it is a deadline event."""
     core = run.core
+    if core.terminal:
+        # Cleared out or closed for good: there is nothing left to earn back (seed 004 Q1, DOMAIN 12).
+        run.note(f"{core.terminal} already in force: no exam required")
+        return
     core.exams.append([vid, at + days * DAY, eid, deferred, False, code, severity])
     penalty = Penalty(action=Action.REQUIRE_EXAM, days=days)
     run.fire(f"exam:{vid}", penalty, at, [eid], core.score, core.score, "pass the exam by effective_until")
