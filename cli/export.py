@@ -21,8 +21,8 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def open_output(path: str):
-    if path.endswith(".gz"):
+def open_output(path: str, compress: bool):
+    if compress:
         raw = open(path, "wb")
         return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6), raw
     return open(path, "wb"), None
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from streams.journal_reader import TOPICS, TopicNotFound, topic_values
 
     topic = TOPICS.get(args.which, args.which)
-    handle, raw = open_output(args.out + ".partial")
+    handle, raw = open_output(args.out + ".partial", args.out.endswith(".gz"))
     count = 0
     try:
         for value in topic_values(args.bootstrap, topic, drain=args.drain):
