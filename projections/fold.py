@@ -60,12 +60,14 @@ def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks
         state = new_state(event["creator_id"], rulebooks)
     event_id = event["event_id"]
     at = parse_instant(event["occurred_at"])
-    latest = state.tail[-1][0] if state.tail else state.base.clock
+    # The creator's clock: the latest instant seen, folded or refused. Duplicates are caught within
+    # the late-event horizon behind it, and anything older is refused, so none can slip through.
+    latest = max(state.tail[-1][0] if state.tail else state.base.clock, state.seen[-1][1] if state.seen else 0)
     late = rulebooks[state.base.rulebook].late_seconds
     if any(seen[0] == event_id for seen in state.seen):
         return Folded(state, [], Outcome("duplicate", "duplicate_event_id"))
     if latest and at < latest - late:
-        return Folded(state, [], Outcome("rejected", "too_late"))
+        return _refuse(state, event_id, at, late, "too_late")
 
     revoked = state.revoked
     if event["type"] == "appeal_resolved" and event["outcome"] == "overturned" and event["violation_id"] not in revoked:
@@ -77,18 +79,32 @@ def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks
 
     run, rejected = replay(state.base, tail, revoked, rulebooks, state.creator_id, noting=position)
     if position in rejected:
-        return Folded(state, [], Outcome("rejected", rejected[position]))
+        return _refuse(state, event_id, when, late, rejected[position])
 
     head = run.core
     commands = _reconcile(state, run, event_id, when)
     base, tail, settled = _settle(state.base, tail, head, revoked, rulebooks, state.creator_id)
     # Told and still in force, plus one-off actions whose cause can still be overturned.
     issued = [p[0] for p in head.active] + [f.command_id for f in run.fired if f.instant and f.step >= settled]
-    seen = [s for s in state.seen if s[1] >= when - late] + [[event_id, when]]
+    seen = _remember(state.seen, event_id, when, late)
     _prune_ledger(base, rulebooks[base.rulebook])
     new = CreatorState(state.creator_id, base, tail, seen, issued, revoked)
     outcome = Outcome("folded", score=head.score, rule=head.rule, notes=tuple(run.notes))
     return Folded(new, commands, outcome)
+
+
+def _refuse(state: CreatorState, event_id: str, at: int, late: int, reason: str) -> Folded:
+    """Nothing changes but the memory of the event id, so a re-send is a duplicate, not a second verdict."""
+    seen = _remember(state.seen, event_id, at, late)
+    refused = CreatorState(state.creator_id, state.base, state.tail, seen, state.issued, state.revoked)
+    return Folded(refused, [], Outcome("rejected", reason))
+
+
+def _remember(seen: list[list], event_id: str, at: int, late: int) -> list[list]:
+    """Recent event ids, the latest instant last."""
+    latest = max(at, seen[-1][1]) if seen else at
+    kept = [s for s in seen if s[1] >= latest - late]
+    return kept + [[event_id, at]] if at >= latest else [[event_id, at]] + kept
 
 
 def replay(base: Core, tail: list[list], revoked: list[str], rulebooks: Rulebooks, creator_id: str, noting: int = -1) -> tuple[Run, dict[int, str]]:
@@ -179,14 +195,16 @@ def _settle(base: Core, tail: list[list], head: Core, revoked: list[str], rulebo
 
 
 def _final(at: int, event: dict[str, Any], head: Core, rulebook: Rulebook, revoked: list[str]) -> bool:
+    kind = event["type"]
+    if kind == "violation_recorded" and event["violation_id"] in head.appeals:
+        return False  # an undecided appeal can still overturn it, however long the review takes
     if head.clock - at >= rulebook.late_seconds:
         return True
-    kind = event["type"]
     if kind == "violation_recorded":
         vid = event["violation_id"]
         if vid in revoked:
             return True
-        if head.clock < rulebook.appeal_deadline(at) or vid in head.appeals:
+        if head.clock < rulebook.appeal_deadline(at):
             return False
         grace = rulebook.policy.exam_report_grace_days * DAY
         return not any(x[X_VID] == vid and (not x[X_MISSED] or x[X_DEADLINE] + grace > head.clock) for x in head.exams)

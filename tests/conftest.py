@@ -1,6 +1,14 @@
 """Shared fixtures. Broker tests share one session-scoped tansu broker over TCP."""
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# HYPOTHESIS_PROFILE=deep for a long local hunt; CI runs the default.
+settings.register_profile("default", max_examples=80)
+settings.register_profile("deep", max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 from streams.broker import EmbeddedBroker
 
