@@ -16,6 +16,7 @@ from typing import Any
 
 import faust
 import orjson
+from aiokafka.partitioner import murmur2
 from faust.auth import SASLCredentials
 
 from projections.fold import fold
@@ -179,7 +180,10 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
     # Scheduler ----------------------------------------------------------------
     @app.timer(interval=settings.scheduler_interval, name="tally.scheduler")
     async def scheduler():
-        await publish_due_deadlines(app, states, journal, recent_deadlines)
+        try:
+            await publish_due_deadlines(app, states, journal, recent_deadlines)
+        except Exception:  # a failed pass is retried at the next tick; it must not stop the worker
+            log.exception("scheduler pass failed")
 
     # Web ------------------------------------------------------------------------
     @app.page("/creators/{creator_id}")
@@ -228,7 +232,7 @@ async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedD
         return 0
     published = 0
     for key, raw in list(states.items()):
-        if raw is None or app.producer.key_partition(journal_name, key).partition not in actives:
+        if raw is None or partition_of(key, app.settings.partitions) not in actives:
             continue
         for event in deadlines.due_events(CreatorState.from_json(orjson.loads(raw)), app.rulebooks, now):
             if event["event_id"] in recent:  # sent, not folded yet; the fold would dedupe it anyway
@@ -240,6 +244,11 @@ async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedD
             app.metrics.deadlines[event["type"]] += 1
             published += 1
     return published
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition a keyed record goes to: Kafka's default partitioner (murmur2), as every producer uses."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def update_lag(app: TallyApp) -> None:
