@@ -35,7 +35,7 @@ def creator_events(rng: random.Random, creator: str, count: int, start: int, cod
         out.append((arrival, event))
 
     while n < count:
-        at += rng.randrange(DAY // 2, 25 * DAY)
+        at += rng.randrange(2 * DAY, 60 * DAY)
         code, severities = codes[rng.randrange(len(codes))]
         vid = f"{creator}-v{n + 1}"
         late = rng.random() < 0.1
