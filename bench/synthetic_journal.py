@@ -39,7 +39,7 @@ def creator_events(rng: random.Random, creator: str, count: int, start: int, cod
         code, severities = codes[rng.randrange(len(codes))]
         vid = f"{creator}-v{n + 1}"
         late = rng.random() < 0.1
-        occurred = at - (rng.randrange(1, 10) * DAY if late else 0)
+        occurred = at - (rng.randrange(1, 30) * DAY if late else 0)
         add(at, occurred, "violation_recorded", violation_id=vid, code=code, severity=severities[rng.randrange(len(severities))])
         roll = rng.random()
         if roll < 0.25:
