@@ -8,6 +8,7 @@
 No rule logic lives here: everything about scores and penalties is `projections.fold`.
 """
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -30,7 +31,7 @@ from streams.clock import Clock, file_clock, wall_clock
 from streams.intake import admit, dead_letter
 from streams.metrics import Metrics
 from streams.settings import Settings
-from streams.transport import LowLatencyTransport
+from streams.transport import LowLatencyTransport, PromptTableManager
 
 log = logging.getLogger("tally.streams")
 TABLE = "creators"
@@ -86,6 +87,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         table_standby_replicas=settings.standby_replicas,
         consumer_auto_offset_reset="earliest",
         stream_wait_empty=False,
+        TableManager=PromptTableManager,
         web_enabled=True,
         web_port=settings.web_port,
         web_bind=settings.web_bind,
@@ -107,15 +109,17 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
     raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     states = app.Table(TABLE, default=None, schema=raw_schema, partitions=settings.partitions)
 
-    async def send(target, key: bytes | None, value: bytes) -> None:
-        """Send and wait for the broker's acknowledgement."""
-        await (await target.send(key=key, value=value, force=True))
+    async def send(target, key: bytes | None, value: bytes):
+        """Hand a record to Faust's producer; returns the future of the broker's acknowledgement.
+        Not awaiting it is safe where the source offset is what matters: Faust flushes the producer before
+        it commits any consumer offset, and a send that fails for good crashes the producer (no commit)."""
+        return await target.send(key=key, value=value, force=True)
 
-    async def reject(rejection: Rejection, message) -> None:
+    async def reject(rejection: Rejection, message):
         record = dead_letter(rejection, topic=message.topic, partition=message.partition, offset=message.offset,
                              key=message.key, value=message.value, headers=message.headers)
-        await send(deadletter, message.key, record)
         metrics.deadlettered[rejection.reason] += 1
+        return await send(deadletter, message.key, record)
 
     # Intake -------------------------------------------------------------------
     def intake_agent(name: str):
@@ -161,10 +165,12 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
                 await reject(Rejection("fold_error", repr(error)), message)
                 continue
             outcome = folded.outcome
-            for command in folded.commands:
-                # Acknowledged before the state moves on: a crash repeats a command (same id), never loses one.
-                await send(penalties, key, encode(command))
-                metrics.commands[command["action"]] += 1
+            if folded.commands:
+                # All acknowledged before the state moves on: a crash repeats a command (same id), never loses one.
+                acks = [await send(penalties, key, encode(command)) for command in folded.commands]
+                await asyncio.gather(*acks)
+                for command in folded.commands:
+                    metrics.commands[command["action"]] += 1
             if outcome.status == "folded":
                 states[key] = encode(folded.state.to_json())
                 metrics.folded += 1

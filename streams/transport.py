@@ -1,4 +1,6 @@
-"""Faust's aiokafka transport with a configurable fetch wait.
+"""Two startup/latency adjustments to Faust 0.15.3: a configurable fetch wait, and no idle second in table start.
+
+The fetch wait:
 
 Faust 0.15.3 creates its AIOKafkaConsumer with fetch_max_wait_ms=1500 and no setting
 to change it. Brokers that hold a fetch for the whole wait even when data is there
@@ -6,6 +8,7 @@ to change it. Brokers that hold a fetch for the whole wait even when data is the
 after Faust builds it and before it starts (the fetcher reads it at start).
 """
 
+from faust.tables import TableManager
 from faust.transport.drivers import aiokafka as driver
 
 
@@ -27,3 +30,14 @@ class LowLatencyConsumer(driver.Consumer):
 
 class LowLatencyTransport(driver.Transport):
     Consumer = LowLatencyConsumer
+
+
+class PromptTableManager(TableManager):
+    """Faust's TableManager sleeps a hard-coded second before it starts the tables (to let modules that
+    declare tables at import finish). Tally declares its one table before the app starts, so it need not wait:
+    this saves a second of every worker's startup."""
+
+    async def on_start(self) -> None:
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
