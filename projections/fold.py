@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from projections.rulebook import Rulebook, Rulebooks
 from projections.rules import RULES
 from projections.run import Ended, Fired, Run, command_id
-from projections.state import L_AT, L_POINTS, L_VID, X_DEADLINE, X_MISSED, X_VID, Core, CreatorState
+from projections.state import L_VID, X_DEADLINE, X_MISSED, X_VID, Core, CreatorState
 from schemas.instants import DAY, format_instant, parse_instant
 from schemas.points import format_points
 
@@ -70,25 +70,34 @@ def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks
         return _refuse(state, event_id, at, late, "too_late")
 
     revoked = state.revoked
-    if event["type"] == "appeal_resolved" and event["outcome"] == "overturned" and event["violation_id"] not in revoked:
+    overturn = event["type"] == "appeal_resolved" and event["outcome"] == "overturned"
+    if overturn and event["violation_id"] not in revoked:
         revoked = [*revoked, event["violation_id"]]
     slim = {key: event[key] for key in _KEPT_FIELDS if key in event}
     when = max(at, state.base.clock)
-    position = bisect_right([entry[0] for entry in state.tail], when)
-    tail = [*state.tail[:position], [when, slim], *state.tail[position:]]
+    tail = state.tail
+    position = len(tail) if not tail or when >= tail[-1][0] else bisect_right([entry[0] for entry in tail], when)
+    tail = [*tail[:position], [when, slim], *tail[position:]]
 
-    run, rejected = replay(state.base, tail, revoked, rulebooks, state.creator_id, noting=position)
+    # In order and nothing to revoke: apply to the cached head. Otherwise recompute snapshot + tail.
+    incremental = state.head is not None and position == len(state.tail) and not overturn
+    if incremental:
+        run = Run(state.head.copy(), rulebooks, state.creator_id, noting=position)
+        reason = _apply(run, position, when, slim, revoked)
+        rejected = {position: reason} if reason else {}
+    else:
+        run, rejected = replay(state.base, tail, revoked, rulebooks, state.creator_id, noting=position)
     if position in rejected:
         return _refuse(state, event_id, when, late, rejected[position])
 
     head = run.core
-    commands = _reconcile(state, run, event_id, when)
+    commands, one_offs = _reconcile(state, run, tail, event_id, when, incremental)
     base, tail, settled = _settle(state.base, tail, head, revoked, rulebooks, state.creator_id)
-    # Told and still in force, plus one-off actions whose cause can still be overturned.
-    issued = [p[0] for p in head.active] + [f.command_id for f in run.fired if f.instant and f.step >= settled]
+    if settled:
+        gone = {entry[1]["event_id"] for entry in settled}
+        one_offs = [entry for entry in one_offs if entry[1] not in gone]
     seen = _remember(state.seen, event_id, when, late)
-    _prune_ledger(base, rulebooks[base.rulebook])
-    new = CreatorState(state.creator_id, base, tail, seen, issued, revoked)
+    new = CreatorState(state.creator_id, base, tail, seen, [p[0] for p in head.active], one_offs, revoked, head if tail else None)
     outcome = Outcome("folded", score=head.score, rule=head.rule, notes=tuple(run.notes))
     return Folded(new, commands, outcome)
 
@@ -96,7 +105,7 @@ def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks
 def _refuse(state: CreatorState, event_id: str, at: int, late: int, reason: str) -> Folded:
     """Nothing changes but the memory of the event id, so a re-send is a duplicate, not a second verdict."""
     seen = _remember(state.seen, event_id, at, late)
-    refused = CreatorState(state.creator_id, state.base, state.tail, seen, state.issued, state.revoked)
+    refused = CreatorState(state.creator_id, state.base, state.tail, seen, state.issued, state.one_offs, state.revoked, state.head)
     return Folded(refused, [], Outcome("rejected", reason))
 
 
@@ -112,34 +121,45 @@ def replay(base: Core, tail: list[list], revoked: list[str], rulebooks: Rulebook
     run = Run(base.copy(), rulebooks, creator_id, noting=noting)
     rejected: dict[int, str] = {}
     for step, (at, event) in enumerate(tail):
-        run.step = step
-        if event["type"] == "violation_recorded" and event["violation_id"] in revoked:
-            run.note(f"{event['violation_id']} was overturned on appeal: left out of the timeline")
-            continue
-        run.advance(at)
-        reason = RULES[event["type"]](run, event, at)
+        reason = _apply(run, step, at, event, revoked)
         if reason:
             rejected[step] = reason
     return run, rejected
 
 
-def _reconcile(state: CreatorState, run: Run, event_id: str, when: int) -> list[dict[str, Any]]:
-    """New penalties in the recomputed timeline become commands; told ones that no longer hold are lifted."""
-    told = set(state.issued)
+def _apply(run: Run, step: int, at: int, event: dict[str, Any], revoked: list[str]) -> str | None:
+    run.step = step
+    if event["type"] == "violation_recorded" and event["violation_id"] in revoked:
+        run.note(f"{event['violation_id']} was overturned on appeal: left out of the timeline")
+        return None
+    run.advance(at)
+    return RULES[event["type"]](run, event, at)
+
+
+def _reconcile(state: CreatorState, run: Run, tail: list[list], event_id: str, when: int, incremental: bool):
+    """New penalties in the timeline become commands; told ones that no longer hold are lifted.
+
+    Returns the commands and the one-off commands still revocable, as [command id, id of the tail
+    event during which it fired]."""
     in_force = {p[0] for p in run.core.active}
-    one_offs = {f.command_id for f in run.fired if f.instant}
+    told_one_offs = {entry[0] for entry in state.one_offs}
+    told = set(state.issued) | told_one_offs
+    fired_one_offs = [[f.command_id, tail[f.step][1]["event_id"]] for f in run.fired if f.instant]
+    # An incremental run re-applied nothing, so earlier one-offs stand; a full one re-fired all that still follow.
+    one_offs = [*state.one_offs, *fired_one_offs] if incremental else fired_one_offs
+    still = {entry[0] for entry in one_offs}
     rulebook = run.rulebook
     commands: list[tuple[int, int, dict[str, Any]]] = []
     for f in run.fired:
         if f.command_id not in told and (f.instant or f.command_id in in_force):
             commands.append((f.effective_from, len(commands), _command(run.creator_id, f, run.rulebooks[f.rulebook])))
-    for cid in state.issued:
-        if cid in in_force or cid in one_offs:
+    for cid in [*state.issued, *(entry[0] for entry in state.one_offs)]:
+        if cid in in_force or cid in still:
             continue
         ended = run.ended.get(cid) or Ended("no_longer_follows", when, [event_id], run.core.score)
         commands.append((ended.at, len(commands), _lift(run.creator_id, cid, ended, rulebook)))
     commands.sort(key=lambda entry: (entry[0], entry[1]))
-    return [command for _, _, command in commands]
+    return [command for _, _, command in commands], one_offs
 
 
 def _command(creator_id: str, fired: Fired, rulebook: Rulebook) -> dict[str, Any]:
@@ -179,7 +199,7 @@ def _reason(rulebook: Rulebook, rule: str, before: int, after: int, caused_by: l
 
 
 def _settle(base: Core, tail: list[list], head: Core, revoked: list[str], rulebooks: Rulebooks, creator_id: str):
-    """Move into the snapshot the leading events that can no longer change."""
+    """Move into the snapshot the leading events that can no longer change; returns them too."""
     rulebook = rulebooks[head.rulebook]
     settled = 0
     for at, event in tail:
@@ -187,11 +207,11 @@ def _settle(base: Core, tail: list[list], head: Core, revoked: list[str], rulebo
             break
         settled += 1
     if settled == 0:
-        return base, tail, 0
+        return base, tail, []
     if settled == len(tail):
-        return head, [], settled
+        return head.copy(), [], tail
     run, _ = replay(base, tail[:settled], revoked, rulebooks, creator_id)
-    return run.core, tail[settled:], settled
+    return run.core, tail[settled:], tail[:settled]
 
 
 def _final(at: int, event: dict[str, Any], head: Core, rulebook: Rulebook, revoked: list[str]) -> bool:
@@ -213,12 +233,3 @@ def _final(at: int, event: dict[str, Any], head: Core, rulebook: Rulebook, revok
         vid = event["violation_id"]
         return vid in revoked or any(e[L_VID] == vid for e in head.ledger) or vid not in head.appeals
     return True
-
-
-def _prune_ledger(core: Core, rulebook: Rulebook) -> None:
-    """Forget records no window can reach. Points-mode records with live points are kept: they are the total."""
-    policy = rulebook.policy
-    days = max([policy.appeals.window_days, policy.late_event_days, *(e.window_days for e in policy.escalation)])
-    horizon = core.clock - days * DAY
-    if core.ledger and core.ledger[0][L_AT] < horizon:
-        core.ledger = [e for e in core.ledger if e[L_AT] >= horizon or (e[L_POINTS] and not rulebook.credit)]

@@ -80,7 +80,7 @@ class Replayer:
 
 def view(state: CreatorState, rulebooks: Rulebooks) -> dict[str, Any]:
     """A creator as people and APIs see it: score, penalties in force, exams and appeals pending."""
-    head = replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)[0].core if state.tail else state.base
+    head = state.head or (replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)[0].core if state.tail else state.base)
     rulebook = rulebooks[head.rulebook]
     return {
         "creator_id": state.creator_id,

@@ -69,6 +69,12 @@ class Rulebook:
         return to_hundredths(clear_out.at) if clear_out else None
 
     @cached_property
+    def record_days(self) -> int:
+        """How long a violation record matters: appeals, duplicates, repeat-offence windows."""
+        policy = self.policy
+        return max([policy.appeals.window_days, policy.late_event_days, *(e.window_days for e in policy.escalation)])
+
+    @cached_property
     def late_seconds(self) -> int:
         return self.policy.late_event_days * DAY
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from projections.policy import INSTANT_ACTIONS, TERMINAL_ACTIONS, Penalty
 from projections.rulebook import Rulebook, Rulebooks
 from projections.state import (
-    L_AT, L_EID, L_POINTS, P_ACTION, P_EID, P_FROM, P_GROUP, P_ID, P_LEVEL, P_RULE, P_UNTIL,
+    L_AT, L_POINTS, P_ACTION, P_EID, P_GROUP, P_ID, P_LEVEL, P_UNTIL,
     X_CODE, X_DEADLINE, X_DEFERRED, X_EID, X_MISSED, X_SEV, X_VID, Core,
 )
 from schemas.commands import Action
@@ -179,6 +179,16 @@ class Run:
                 break
             action(due)
         core.clock = max(core.clock, to)
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop ledger records no window can reach any more, so state stays small. Points-mode records
+        with live points are kept: they are the total. Part of the passage of time, so a replay from the
+        snapshot forgets at exactly the steps a live fold did."""
+        core, rb = self.core, self.rulebook
+        horizon = core.clock - rb.record_days * DAY
+        if core.ledger and core.ledger[0][L_AT] < horizon:
+            core.ledger = [e for e in core.ledger if e[L_AT] >= horizon or (e[L_POINTS] and not rb.credit)]
 
     def _next_due(self):
         core, rb = self.core, self.rulebook

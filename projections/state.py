@@ -83,15 +83,19 @@ class CreatorState:
     tail: list[list] = field(default_factory=list)
     """[at, event] pairs after the snapshot, in event-time order."""
     seen: list[list] = field(default_factory=list)
-    """[event_id, at] of recent events, to fold duplicates once."""
+    """[event_id, at] of recent events (the latest last), to fold duplicates once."""
     issued: list[str] = field(default_factory=list)
-    """Command ids in force (or still revocable) that enforcement has been sent."""
+    """Ids of the lasting penalties in force that enforcement has been sent."""
+    one_offs: list[list] = field(default_factory=list)
+    """[command id, tail event id] of one-off commands (warn, delist...) whose cause can still be overturned."""
     revoked: list[str] = field(default_factory=list)
     """Violation ids overturned by a reviewer; a re-detection of one of them is ignored."""
+    head: Core | None = None
+    """Cache of snapshot + tail folded, so an in-order event applies without a replay. Never serialised."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"c": self.creator_id, "b": self.base.to_json()}
-        for key, value in (("tl", self.tail), ("sn", self.seen), ("is", self.issued), ("rv", self.revoked)):
+        for key, value in (("tl", self.tail), ("sn", self.seen), ("is", self.issued), ("oo", self.one_offs), ("rv", self.revoked)):
             if value:
                 out[key] = value
         return out
@@ -100,5 +104,5 @@ class CreatorState:
     def from_json(cls, data: dict[str, Any]) -> "CreatorState":
         return cls(
             data["c"], Core.from_json(data["b"]), data.get("tl", []), data.get("sn", []),
-            data.get("is", []), data.get("rv", []),
+            data.get("is", []), data.get("oo", []), data.get("rv", []),
         )

@@ -1,5 +1,6 @@
 """Invariants of the fold over generated event streams (hypothesis)."""
 
+import orjson
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from projections.replay import Replayer, view
@@ -81,3 +82,23 @@ def test_replaying_twice_gives_identical_bytes(mine, theirs):
     first = b"".join(encode(c) for c in replay(events)[0])
     second = b"".join(encode(c) for c in replay(events)[0])
     assert first == second
+
+
+@FAST
+@given(creator_stream(), st.data())
+def test_restoring_state_from_json_between_events_changes_nothing(events, data):
+    """A worker restored from the changelog has no cached head; it must decide exactly as one that never stopped."""
+    from projections.fold import fold
+    from projections.state import CreatorState
+
+    extra = data.draw(st.lists(st.sampled_from(events), max_size=3))  # duplicates and late re-sends too
+    stream = events + extra
+    warm, cold, warm_commands, cold_commands = None, None, [], []
+    for event in stream:
+        warm, commands, _ = fold(warm, event, RULEBOOKS)
+        warm_commands += commands
+        restored = CreatorState.from_json(orjson.loads(orjson.dumps(cold.to_json()))) if cold else None
+        cold, commands, _ = fold(restored, event, RULEBOOKS)
+        cold_commands += commands
+    assert cold_commands == warm_commands
+    assert view(cold, RULEBOOKS) == view(warm, RULEBOOKS)
