@@ -63,7 +63,7 @@ def test_dropped_altered_and_added_commands_are_each_reported_with_their_events(
 def test_verify_from_the_topics(tally, broker, synthetic_events, journal_file, tmp_path, topic):
     lines = commands_of(tally, journal_file)
     commands = [orjson.loads(line) for line in lines]
-    publish_dicts(broker, topic, synthetic_events, partitions=2)
+    publish_dicts(broker, topic, synthetic_events, partitions=2, batched=True)  # multi-record batches, exact end
     penalties = topic + ".penalties"
     publish_dicts(broker, penalties, commands, partitions=2)
     kafka = ("--bootstrap", broker, "--topic", topic, "--penalties-topic", penalties)
