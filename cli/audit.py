@@ -12,7 +12,8 @@ import orjson
 
 from cli.common import add_rulebook_options, load_rulebooks, open_text, write_jsonl
 from cli.journal_source import KAFKA, add_kafka_options, events_only, journal
-from projections.audit import as_of, attach_events, compare, recompute, verdict_text
+from projections.audit import as_of, attach_events, verdict_text, verify
+from projections.replay import Replayer
 from schemas.codec import encode
 
 
@@ -69,8 +70,8 @@ def run_verify(args: argparse.Namespace) -> int:
     rulebooks = load_rulebooks(args)
     source = _journal_source(args)
     try:
-        expected, replayer = recompute(events_only(journal(args, source), _report_rejection), rulebooks)
-        verdict = compare(expected, published_commands(args))
+        expected = Replayer(rulebooks).run(events_only(journal(args, source), _report_rejection))
+        verdict = verify(expected, lambda: published_commands(args))
     except (OSError, orjson.JSONDecodeError, KeyError) as error:
         print(f"tally audit verify: {error}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ commands; these functions fold with the same `fold` the live workers run.
 
 from collections import Counter
 from dataclasses import dataclass, field
-from hashlib import sha256
+from hashlib import blake2b, sha256
 from typing import Any, Callable, Iterable, Iterator
 
 import orjson
@@ -79,24 +79,91 @@ class Verdict:
         }
 
 
-def _index(commands: Iterable[bytes | dict[str, Any]]) -> tuple[dict[str, list[bytes]], int, int]:
-    """command_id -> distinct canonical encodings in first-seen order; total read; redeliveries."""
-    index: dict[str, list[bytes]] = {}
-    total = redelivered = 0
-    for command in commands:
-        total += 1
-        if isinstance(command, (bytes, bytearray, memoryview)):
-            data = bytes(command)
-            cid = orjson.loads(data)["command_id"]
-            data = encode(orjson.loads(data))  # canonical form, whatever the publisher's key order
-        else:
-            data, cid = encode(command), command["command_id"]
-        held = index.setdefault(cid, [])
-        if data in held:
-            redelivered += 1
-        else:
-            held.append(data)
-    return index, total, redelivered
+def _key(cid: str) -> int | str:
+    """Command ids are 'cmd-' + 24 hex digits: kept as one int, a third of the memory of the string."""
+    try:
+        return int(cid[4:], 16) if cid.startswith("cmd-") and len(cid) == 28 else cid
+    except ValueError:
+        return cid
+
+
+def _digest(data: bytes) -> int:
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "big")
+
+
+def _canonical(command: bytes | dict[str, Any]) -> tuple[str, bytes]:
+    obj = orjson.loads(command) if isinstance(command, (bytes, bytearray, memoryview, str)) else command
+    return obj["command_id"], encode(obj)  # canonical form, whatever the publisher's key order
+
+
+def _add(index: dict, key: int | str, digest: int) -> bool:
+    """Record a content digest under an id; False if it was there already."""
+    held = index.get(key)
+    if held is None:
+        index[key] = digest
+        return True
+    if isinstance(held, int):
+        if held == digest:
+            return False
+        index[key] = {held, digest}
+        return True
+    if digest in held:
+        return False
+    held.add(digest)
+    return True
+
+
+def _has(index: dict, key: int | str, digest: int) -> bool:
+    held = index.get(key)
+    return held is not None and (held == digest if isinstance(held, int) else digest in held)
+
+
+def _digests(index: dict, key: int | str) -> set[int]:
+    held = index.get(key)
+    return set() if held is None else {held} if isinstance(held, int) else set(held)
+
+
+def verify(expected: Iterable[bytes | dict[str, Any]], published: Callable[[], Iterable[bytes | dict[str, Any]]]) -> Verdict:
+    """Compare the commands the journal folds to (`expected`, e.g. `Replayer(rulebooks).run(events)`,
+    consumed once as it is produced) with the published ones, by command id.
+
+    Per id, the *sets* of distinct contents are compared: delivery is at-least-once, so a command
+    published twice byte for byte is a redelivery, not a discrepancy. Memory stays small: ids and
+    8-byte content digests; the contents of discrepancies only are kept (expected ones while
+    folding, published ones by a second pass over `published()`)."""
+    theirs: dict = {}
+    verdict = Verdict()
+    for command in published():
+        cid, data = _canonical(command)
+        verdict.published += 1
+        if not _add(theirs, _key(cid), _digest(data)):
+            verdict.redelivered += 1
+    mine: dict = {}
+    unmatched: dict[str, list[bytes]] = {}
+    for command in expected:
+        cid, data = _canonical(command)
+        key, digest = _key(cid), _digest(data)
+        if _add(mine, key, digest):
+            verdict.recomputed += 1
+            if not _has(theirs, key, digest):
+                unmatched.setdefault(cid, []).append(data)
+    extra_ids = {_cid(k) for k in theirs if _digests(theirs, k) - _digests(mine, k)}
+    found: dict[str, list[bytes]] = {}
+    if extra_ids:
+        for command in published():
+            cid, data = _canonical(command)
+            if cid in extra_ids and not _has(mine, _key(cid), _digest(data)) and data not in found.setdefault(cid, []):
+                found[cid].append(data)
+    for cid in sorted(set(unmatched) | set(found)):
+        exp = [orjson.loads(b) for b in unmatched.get(cid, [])]
+        pub = [orjson.loads(b) for b in found.get(cid, [])]
+        creator = (exp or pub)[0]["creator_id"]
+        for e, p in zip(exp, pub):
+            verdict.discrepancies.append(Discrepancy("different", cid, creator, e, p, _differing(e, p)))
+        verdict.discrepancies += [Discrepancy("missing", cid, creator, e, None) for e in exp[len(pub):]]
+        verdict.discrepancies += [Discrepancy("extra", cid, creator, None, p) for p in pub[len(exp):]]
+    verdict.discrepancies.sort(key=lambda d: (d.creator_id, ((d.expected or d.published) or {}).get("effective_from", ""), d.command_id, d.kind))
+    return verdict
 
 
 def _differing(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
@@ -109,35 +176,8 @@ def _differing(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     return out
 
 
-def compare(expected: Iterable[bytes | dict[str, Any]], published: Iterable[bytes | dict[str, Any]]) -> Verdict:
-    """Commands compared by id, as sets of distinct contents per id: delivery is at-least-once,
-    so a command published twice, byte for byte, is a redelivery and not a discrepancy."""
-    mine, recomputed, _ = _index(expected)
-    theirs, total, redelivered = _index(published)
-    verdict = Verdict(recomputed=sum(len(v) for v in mine.values()), published=total, redelivered=redelivered)
-    for cid in sorted(set(mine) | set(theirs)):
-        ours, seen = mine.get(cid, []), theirs.get(cid, [])
-        if set(ours) == set(seen):
-            continue
-        exp = [orjson.loads(b) for b in ours if b not in seen]
-        pub = [orjson.loads(b) for b in seen if b not in ours]
-        creator = (exp or pub)[0]["creator_id"]
-        if not seen:
-            verdict.discrepancies += [Discrepancy("missing", cid, creator, e, None) for e in exp]
-        elif not ours:
-            verdict.discrepancies += [Discrepancy("extra", cid, creator, None, p) for p in pub]
-        else:
-            for e, p in zip(exp, pub):
-                verdict.discrepancies.append(Discrepancy("different", cid, creator, e, p, _differing(e, p)))
-            verdict.discrepancies += [Discrepancy("missing", cid, creator, e, None) for e in exp[len(pub):]]
-            verdict.discrepancies += [Discrepancy("extra", cid, creator, None, p) for p in pub[len(exp):]]
-    verdict.discrepancies.sort(key=lambda d: (d.creator_id, ((d.expected or d.published) or {}).get("effective_from", ""), d.command_id, d.kind))
-    return verdict
-
-
-def recompute(events: Iterable[dict[str, Any]], rulebooks: Rulebooks) -> tuple[list[dict[str, Any]], Replayer]:
-    replayer = Replayer(rulebooks)
-    return list(replayer.run(events)), replayer
+def _cid(key: int | str) -> str:
+    return f"cmd-{key:024x}" if isinstance(key, int) else key
 
 
 def attach_events(verdict: Verdict, events: Iterable[dict[str, Any]]) -> Verdict:
@@ -322,12 +362,13 @@ def simulate(events: Iterable[dict[str, Any]], baseline: Rulebooks, candidate: R
     for event in events:
         sim.events += 1
         for command in before.feed(event).commands:
-            keys_before[command_key(command)] += 1
+            keys_before["\t".join(command_key(command))] += 1  # one string, not a tuple of four: memory
         for command in after.feed(event).commands:
-            keys_after[command_key(command)] += 1
+            keys_after["\t".join(command_key(command))] += 1
     sim.commands_before, sim.commands_after = sum(keys_before.values()), sum(keys_after.values())
-    sim.added = sorted((keys_after - keys_before).items())
-    sim.removed = sorted((keys_before - keys_after).items())
+    sim.added = sorted((tuple(k.split("\t")), n) for k, n in (keys_after - keys_before).items())  # type: ignore[misc]
+    sim.removed = sorted((tuple(k.split("\t")), n) for k, n in (keys_before - keys_after).items())  # type: ignore[misc]
+    del keys_before, keys_after
     views_before = {v["creator_id"]: v for v in before.views()}
     views_after = {v["creator_id"]: v for v in after.views()}
     sim.creators = len(views_before)

@@ -136,7 +136,6 @@ def creator_report(events: Iterable[dict[str, Any]], creator: str, rulebooks: Ru
         clock = max(clock, at)
         steps.append({"index": index, "event": event, "at": at, "clock": clock, "late": late, "outcome": outcome, "commands": commands, "rulebook": state.base.rulebook})
     rulebook = rulebooks[state.base.rulebook]  # type: ignore[union-attr]
-    credit = rulebook.credit
     times = sorted({s["at"] for s in steps})
     start, end = times[0], max(clock, times[-1]) + 14 * DAY
     commands = [c for s in steps for c in s["commands"]]
