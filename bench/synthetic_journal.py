@@ -22,8 +22,11 @@ DOUYIN_CODES = (
 START = "2024-01-01T00:00:00Z"
 
 
-def creator_events(rng: random.Random, creator: str, count: int, start: int, codes=DOUYIN_CODES) -> list[tuple[int, dict[str, Any]]]:
-    """(arrival instant, event) pairs for one creator, about `count` of them, arrival order."""
+def creator_events(
+    rng: random.Random, creator: str, count: int, start: int, codes=DOUYIN_CODES, gaps: tuple[int, int] = (2 * DAY, 60 * DAY)
+) -> list[tuple[int, dict[str, Any]]]:
+    """(arrival instant, event) pairs for one creator, about `count` of them, arrival order.
+    `gaps` bounds the time between two violations (seconds)."""
     out: list[tuple[int, dict[str, Any]]] = []
     at = start + rng.randrange(0, 10 * DAY)
     n = 0
@@ -35,7 +38,7 @@ def creator_events(rng: random.Random, creator: str, count: int, start: int, cod
         out.append((arrival, event))
 
     while n < count:
-        at += rng.randrange(2 * DAY, 60 * DAY)
+        at += rng.randrange(*gaps)
         code, severities = codes[rng.randrange(len(codes))]
         vid = f"{creator}-v{n + 1}"
         late = rng.random() < 0.1

@@ -1,10 +1,6 @@
-"""The domain core: policy model, per-creator state and the one pure fold.
+"""The domain core: policy model, per-creator state and the one pure fold (`projections.fold.fold`).
 
 Imports nothing from Faust or Kafka, reads no clock, draws no random number
-(tests/test_purity.py enforces it).
+(tests/projections/test_purity.py enforces it). Nothing is re-exported here, so
+`projections.fold` stays the module and not the function of the same name.
 """
-
-from projections.fold import Folded, Outcome, fold, new_state
-from projections.rulebook import Rulebook, Rulebooks
-
-__all__ = ["Folded", "Outcome", "Rulebook", "Rulebooks", "fold", "new_state"]

@@ -295,7 +295,7 @@ def view_at(state: CreatorState, rulebooks: Rulebooks, instant: int) -> dict[str
     run, _ = replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)
     if instant > run.core.clock:
         run.advance(instant)
-    settled = CreatorState(state.creator_id, run.core, seen=state.seen, issued=state.issued, revoked=state.revoked)
+    settled = CreatorState(state.creator_id, run.core, seen=state.seen, revoked=state.revoked)
     return view(settled, rulebooks)
 
 

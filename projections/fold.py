@@ -15,8 +15,10 @@ How one event is folded:
 5. Events that can no longer change move into the snapshot.
 """
 
+from base64 import urlsafe_b64encode
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from hashlib import blake2b
 from typing import Any, NamedTuple
 
 from projections.rulebook import Rulebook, Rulebooks
@@ -26,8 +28,13 @@ from projections.state import L_VID, X_DEADLINE, X_MISSED, X_VID, Core, CreatorS
 from schemas.instants import DAY, format_instant, parse_instant
 from schemas.points import format_points
 
-# Fields of an event the rules read; the rest (evidence, statements) stays in the journal.
-_KEPT_FIELDS = ("event_id", "type", "occurred_at", "violation_id", "code", "severity", "outcome", "rulebook", "role", "score_percent", "command_id")
+# Fields of an event the rules read; the rest (evidence, statements, the original timestamp
+# text) stays in the journal.
+_KEPT_FIELDS = ("event_id", "type", "violation_id", "code", "severity", "outcome", "rulebook", "role", "score_percent", "command_id")
+
+
+# Settle a partly final tail only once this many leading events (or half a short tail) are final.
+_SETTLE_BATCH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,63 +67,90 @@ def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks
         state = new_state(event["creator_id"], rulebooks)
     event_id = event["event_id"]
     at = parse_instant(event["occurred_at"])
-    # The creator's clock: the latest instant seen, folded or refused. Duplicates are caught within
-    # the late-event horizon behind it, and anything older is refused, so none can slip through.
-    latest = max(state.tail[-1][0] if state.tail else state.base.clock, state.seen[-1][1] if state.seen else 0)
-    late = rulebooks[state.base.rulebook].late_seconds
-    if any(seen[0] == event_id for seen in state.seen):
+    rulebook = rulebooks[state.base.rulebook]
+    late = rulebook.late_seconds
+    # Duplicates are caught within the late-event horizon behind the latest instant seen, and
+    # anything older is refused, so none can slip through.
+    mark = fingerprint(event_id)
+    if mark in state.seen:
         return Folded(state, [], Outcome("duplicate", "duplicate_event_id"))
-    if latest and at < latest - late:
-        return _refuse(state, event_id, at, late, "too_late")
+    if state.latest and at < state.latest - late:
+        return _refuse(state, mark, at, "too_late", rulebook)
 
+    state = warm(state, rulebooks)
     revoked = state.revoked
     overturn = event["type"] == "appeal_resolved" and event["outcome"] == "overturned"
     if overturn and event["violation_id"] not in revoked:
-        revoked = [*revoked, event["violation_id"]]
+        revoked = {**revoked, event["violation_id"]: at}
     slim = {key: event[key] for key in _KEPT_FIELDS if key in event}
     when = max(at, state.base.clock)
     tail = state.tail
     position = len(tail) if not tail or when >= tail[-1][0] else bisect_right([entry[0] for entry in tail], when)
     tail = [*tail[:position], [when, slim], *tail[position:]]
 
-    # In order and nothing to revoke: apply to the cached head. Otherwise recompute snapshot + tail.
-    incremental = state.head is not None and position == len(state.tail) and not overturn
+    # In order and nothing to revoke: apply to the head. Otherwise recompute snapshot + tail.
+    incremental = position == len(state.tail) and not overturn
     if incremental:
-        run = Run(state.head.copy(), rulebooks, state.creator_id, noting=position)
+        run = Run(state.head.copy(), rulebooks, state.creator_id, noting=position)  # type: ignore[union-attr]
         reason = _apply(run, position, when, slim, revoked)
         rejected = {position: reason} if reason else {}
     else:
         run, rejected = replay(state.base, tail, revoked, rulebooks, state.creator_id, noting=position)
     if position in rejected:
-        return _refuse(state, event_id, when, late, rejected[position])
+        return _refuse(state, mark, when, rejected[position], rulebook)
 
     head = run.core
-    commands, one_offs = _reconcile(state, run, tail, event_id, when, incremental)
+    commands, one_offs = _reconcile(state, run, tail, event_id, incremental)
     base, tail, settled = _settle(state.base, tail, head, revoked, rulebooks, state.creator_id)
     if settled:
         gone = {entry[1]["event_id"] for entry in settled}
         one_offs = [entry for entry in one_offs if entry[1] not in gone]
-    seen = _remember(state.seen, event_id, when, late)
-    new = CreatorState(state.creator_id, base, tail, seen, [p[0] for p in head.active], one_offs, revoked, head if tail else None)
+    latest = max(state.latest, when)
+    seen = _recent(state.seen, mark, when, latest - late)
+    revoked = _recent(revoked, None, 0, latest - rulebook.record_days * DAY)
+    new = CreatorState(state.creator_id, base, tail, seen, revoked, latest, head, [p[0] for p in head.active], one_offs)
     outcome = Outcome("folded", score=head.score, rule=head.rule, notes=tuple(run.notes))
     return Folded(new, commands, outcome)
 
 
-def _refuse(state: CreatorState, event_id: str, at: int, late: int, reason: str) -> Folded:
+def warm(state: CreatorState, rulebooks: Rulebooks) -> CreatorState:
+    """Fill in what a stored state leaves out: the head (snapshot + tail folded), the penalties in force
+    that enforcement was told of, and the one-off commands of tail events. All follow from the rest."""
+    if state.head is not None:
+        return state
+    if not state.tail:
+        return replace(state, head=state.base, issued=[p[0] for p in state.base.active], one_offs=[])
+    run, _ = replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)
+    one_offs = [[f.command_id, state.tail[f.step][1]["event_id"]] for f in run.fired if f.instant]
+    return replace(state, head=run.core, issued=[p[0] for p in run.core.active], one_offs=one_offs)
+
+
+def fingerprint(event_id: str) -> str:
+    """48 bits of an event id, base64: enough to tell a creator's recent events apart, a fraction of the size."""
+    return urlsafe_b64encode(blake2b(event_id.encode(), digest_size=6).digest()).decode()
+
+
+def _refuse(state: CreatorState, mark: str, at: int, reason: str, rulebook: Rulebook) -> Folded:
     """Nothing changes but the memory of the event id, so a re-send is a duplicate, not a second verdict."""
-    seen = _remember(state.seen, event_id, at, late)
-    refused = CreatorState(state.creator_id, state.base, state.tail, seen, state.issued, state.one_offs, state.revoked, state.head)
-    return Folded(refused, [], Outcome("rejected", reason))
+    latest = max(state.latest, at)
+    seen = _recent(state.seen, mark, at, latest - rulebook.late_seconds)
+    return Folded(replace(state, seen=seen, latest=latest), [], Outcome("rejected", reason))
 
 
-def _remember(seen: list[list], event_id: str, at: int, late: int) -> list[list]:
-    """Recent event ids, the latest instant last."""
-    latest = max(at, seen[-1][1]) if seen else at
-    kept = [s for s in seen if s[1] >= latest - late]
-    return kept + [[event_id, at]] if at >= latest else [[event_id, at]] + kept
+def _recent(memory: dict[str, int], key: str | None, at: int, horizon: int) -> dict[str, int]:
+    """Add `key` (if any) to an id -> instant memory and forget entries older than the horizon.
+    Forgetting waits until the oldest entry is a day past it, so a busy creator does not rebuild
+    the memory on every event; nothing inside the horizon is ever forgotten."""
+    if memory and next(iter(memory.values())) < horizon - DAY:
+        memory = {k: t for k, t in memory.items() if t >= horizon}
+    elif key is not None:
+        memory = dict(memory)
+    if key is not None:
+        memory[key] = at
+    return memory
 
 
-def replay(base: Core, tail: list[list], revoked: list[str], rulebooks: Rulebooks, creator_id: str, noting: int = -1) -> tuple[Run, dict[int, str]]:
+def replay(base: Core, tail: list[list], revoked: dict[str, int], rulebooks: Rulebooks, creator_id: str, noting: int = -1) -> tuple[Run, dict[int, str]]:
     """Run the rules over the snapshot and the tail; returns the run and the tail positions refused."""
     run = Run(base.copy(), rulebooks, creator_id, noting=noting)
     rejected: dict[int, str] = {}
@@ -127,7 +161,7 @@ def replay(base: Core, tail: list[list], revoked: list[str], rulebooks: Rulebook
     return run, rejected
 
 
-def _apply(run: Run, step: int, at: int, event: dict[str, Any], revoked: list[str]) -> str | None:
+def _apply(run: Run, step: int, at: int, event: dict[str, Any], revoked: dict[str, int]) -> str | None:
     run.step = step
     if event["type"] == "violation_recorded" and event["violation_id"] in revoked:
         run.note(f"{event['violation_id']} was overturned on appeal: left out of the timeline")
@@ -136,7 +170,7 @@ def _apply(run: Run, step: int, at: int, event: dict[str, Any], revoked: list[st
     return RULES[event["type"]](run, event, at)
 
 
-def _reconcile(state: CreatorState, run: Run, tail: list[list], event_id: str, when: int, incremental: bool):
+def _reconcile(state: CreatorState, run: Run, tail: list[list], event_id: str, incremental: bool):
     """New penalties in the timeline become commands; told ones that no longer hold are lifted.
 
     Returns the commands and the one-off commands still revocable, as [command id, id of the tail
@@ -156,7 +190,8 @@ def _reconcile(state: CreatorState, run: Run, tail: list[list], event_id: str, w
     for cid in [*state.issued, *(entry[0] for entry in state.one_offs)]:
         if cid in in_force or cid in still:
             continue
-        ended = run.ended.get(cid) or Ended("no_longer_follows", when, [event_id], run.core.score)
+        # Dated at the creator's clock: a late event's own time can precede the penalty it undoes.
+        ended = run.ended.get(cid) or Ended("no_longer_follows", run.core.clock, [event_id], run.core.score)
         commands.append((ended.at, len(commands), _lift(run.creator_id, cid, ended, rulebook)))
     commands.sort(key=lambda entry: (entry[0], entry[1]))
     return [command for _, _, command in commands], one_offs
@@ -198,7 +233,7 @@ def _reason(rulebook: Rulebook, rule: str, before: int, after: int, caused_by: l
     }
 
 
-def _settle(base: Core, tail: list[list], head: Core, revoked: list[str], rulebooks: Rulebooks, creator_id: str):
+def _settle(base: Core, tail: list[list], head: Core, revoked: dict[str, int], rulebooks: Rulebooks, creator_id: str):
     """Move into the snapshot the leading events that can no longer change; returns them too."""
     rulebook = rulebooks[head.rulebook]
     settled = 0
@@ -206,30 +241,29 @@ def _settle(base: Core, tail: list[list], head: Core, revoked: list[str], rulebo
         if not _final(at, event, head, rulebook, revoked):
             break
         settled += 1
-    if settled == 0:
-        return base, tail, []
     if settled == len(tail):
-        return head.copy(), [], tail
+        return head, [], tail
+    if settled < min(_SETTLE_BATCH, len(tail) // 2 or 1):
+        # Settling part of the tail replays that part; wait until it is worth it. The timing is a
+        # function of the state alone, so every replay settles at the same steps.
+        return base, tail, []
     run, _ = replay(base, tail[:settled], revoked, rulebooks, creator_id)
     return run.core, tail[settled:], tail[:settled]
 
 
-def _final(at: int, event: dict[str, Any], head: Core, rulebook: Rulebook, revoked: list[str]) -> bool:
+def _final(at: int, event: dict[str, Any], head: Core, rulebook: Rulebook, revoked: dict[str, int]) -> bool:
     kind = event["type"]
-    if kind == "violation_recorded" and event["violation_id"] in head.appeals:
-        return False  # an undecided appeal can still overturn it, however long the review takes
-    if head.clock - at >= rulebook.late_seconds:
-        return True
     if kind == "violation_recorded":
         vid = event["violation_id"]
         if vid in revoked:
             return True
-        if head.clock < rulebook.appeal_deadline(at):
+        # An open window or an undecided appeal can still overturn it, however old it is.
+        if vid in head.appeals or head.clock < rulebook.appeal_deadline(at):
             return False
         grace = rulebook.policy.exam_report_grace_days * DAY
         return not any(x[X_VID] == vid and (not x[X_MISSED] or x[X_DEADLINE] + grace > head.clock) for x in head.exams)
-    if kind == "appeal_filed":
-        # An appeal that arrived before its violation waits for it.
+    if kind == "appeal_filed" and head.clock - at < rulebook.late_seconds:
+        # An appeal that arrived before its violation waits for it, within the late-event horizon.
         vid = event["violation_id"]
-        return vid in revoked or any(e[L_VID] == vid for e in head.ledger) or vid not in head.appeals
+        return vid in revoked or vid not in head.appeals or vid in [e[L_VID] for e in head.ledger]
     return True

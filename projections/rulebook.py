@@ -109,7 +109,13 @@ class Rulebook:
         return local.year * 4 + (local.month - 1) // 3
 
     def period_start(self, period: int) -> int:
-        """The instant a reset period begins."""
+        """The instant a reset period begins (memoised: asked on every fold)."""
+        cache = self.__dict__.setdefault("_period_starts", {})
+        if period not in cache:
+            cache[period] = self._period_start(period)
+        return cache[period]
+
+    def _period_start(self, period: int) -> int:
         if self.policy.reset and self.policy.reset.every == "year":
             year, month = period, 1
         else:
@@ -130,9 +136,20 @@ class Rulebook:
             return None
         return exam
 
-    def violation_penalties(self, code: str, severity: str) -> list[Penalty]:
-        entry = self.policy.catalogue[code]
-        return [*entry.penalties, *entry.penalties_by_severity.get(severity, [])]  # type: ignore[arg-type]
+    def violation_penalties(self, code: str, severity: str) -> list[tuple[str, Penalty]]:
+        """Corrective actions and the violation's own penalties, each with the rule that imposes it."""
+        cache = self.__dict__.setdefault("_violation_penalties", {})
+        if (code, severity) not in cache:
+            entry, rule = self.policy.catalogue[code], f"violation:{code}"
+            own = [*entry.penalties, *entry.penalties_by_severity.get(severity, [])]  # type: ignore[call-overload]
+            cache[code, severity] = [(rule, Penalty(action=action)) for action in entry.corrective] + [(rule, p) for p in own]
+        return cache[code, severity]
+
+    def corrective(self, code: str) -> list[tuple[str, Penalty]]:
+        cache = self.__dict__.setdefault("_corrective", {})
+        if code not in cache:
+            cache[code] = [(f"violation:{code}", Penalty(action=action)) for action in self.policy.catalogue[code].corrective]
+        return cache[code]
 
 
 class Rulebooks:

@@ -15,6 +15,7 @@ from schemas.commands import Action
 from schemas.instants import DAY
 
 Rule = Callable[[Run, dict, int], str | None]
+_WARN = Penalty(action=Action.WARN)
 
 
 def violation_recorded(run: Run, event: dict, at: int) -> str | None:
@@ -28,21 +29,21 @@ def violation_recorded(run: Run, event: dict, at: int) -> str | None:
     severity = event["severity"]
     if severity not in rb.points[code]:
         return "severity_not_in_catalogue"
-    if any(e[L_VID] == vid for e in core.ledger):
+    # Only the event being folded can be a re-detection: refused events never join the tail.
+    if run.step == run.noting and vid in [e[L_VID] for e in core.ledger]:
         return "duplicate_violation"
     family = entry.family or code
     severity, escalations = _escalate(run, code, family, severity, at)
     core.ledger.append([at, vid, code, severity, 0, eid])
     core.clean_since = at
-    corrective = [(f"violation:{code}", Penalty(action=action)) for action in entry.corrective]
+    corrective = rb.corrective(code)
     if _lenient(run, code, severity, at):
         _grant_leniency(run, event, code, severity, at, corrective)
         return None
     points = rb.points[code][severity]
     before, after, crossed = run.change_points(points, f"violation:{code}")
     core.ledger[-1] = [at, vid, code, severity, points, eid]
-    own = [(f"violation:{code}", p) for p in rb.violation_penalties(code, severity)]
-    run.impose(corrective + own + escalations + crossed, at, [eid], before, after, f"{severity} {code}")
+    run.impose(rb.violation_penalties(code, severity) + escalations + crossed, at, [eid], before, after, f"{severity} {code}")
     exam = rb.exam_for(code, severity)
     if exam is not None:
         _require_exam(run, vid, eid, at, exam.deadline_days, 0, code, severity)
@@ -92,7 +93,7 @@ def _grant_leniency(run: Run, event: dict, code: str, severity: str, at: int, co
     core.lenient_at, core.exam_since_lenient = at, False
     eid = event["event_id"]
     if leniency.replace_with == "warn":
-        run.impose(corrective + [("leniency:warn", Penalty(action=Action.WARN))], at, [eid], core.score, core.score)
+        run.impose(corrective + [("leniency:warn", _WARN)], at, [eid], core.score, core.score)
         return
     run.impose(corrective, at, [eid], core.score, core.score)
     _require_exam(run, event["violation_id"], eid, at, leniency.exam_deadline_days, rb.points[code][severity], code, severity)
@@ -213,7 +214,8 @@ def creator_enrolled(run: Run, event: dict, at: int) -> str | None:
         return "unknown_rulebook"
     if core.ledger or core.active:
         return "already_enrolled" if target.key != core.rulebook else None
-    core.rulebook, core.score, core.rule = target.key, target.start, "enrolled"
+    run.switch_rulebook(target)
+    core.score, core.rule = target.start, "enrolled"
     core.period = target.period_of(at)
     return None
 
@@ -237,7 +239,8 @@ def rulebook_migrated(run: Run, event: dict, at: int) -> str | None:
             kept.append([e[L_AT], e[L_VID], e[L_CODE], e[L_SEV], points, e[L_EID]])
     # Only the records still held can be recomputed; older deductions stay as they were.
     delta = sum(e[L_POINTS] for e in kept) - sum(e[L_POINTS] for e in core.ledger)
-    core.rulebook, core.ledger = target.key, kept
+    run.switch_rulebook(target)
+    core.ledger = kept
     core.score = target.clamp(core.score - delta if target.credit else core.score + delta)
     core.exams = [x for x in core.exams if x[X_CODE] in target.policy.catalogue]
     core.period, core.rule = target.period_of(at), f"migrated:{current.key}->{target.key}"

@@ -69,14 +69,18 @@ class Run:
     step: int = 0
     noting: int = -1
     """Only notes made while applying this tail position are kept (re-applied events were noted before)."""
+    rulebook: Rulebook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rulebook = self.rulebooks[self.core.rulebook]
+
+    def switch_rulebook(self, rulebook: Rulebook) -> None:
+        """Enrolment and migration change which rules apply from here on."""
+        self.core.rulebook, self.rulebook = rulebook.key, rulebook
 
     def note(self, text: str) -> None:
         if self.step == self.noting:
             self.notes.append(text)
-
-    @property
-    def rulebook(self) -> Rulebook:
-        return self.rulebooks[self.core.rulebook]
 
     # Points and nodes -----------------------------------------------------
     def change_points(self, points: int, rule: str) -> tuple[int, int, list[tuple[str, Penalty]]]:
@@ -89,7 +93,7 @@ class Run:
         penalties = [(f"node:{n.node.at}", p) for n in self.crossed_nodes(before, after) for p in n.node.penalties]
         threshold = rb.clear_out_at
         if threshold is not None and before < threshold <= after:
-            penalties.append(("clear_out", Penalty(action=Action.CLEAR_OUT)))
+            penalties.append(("clear_out", _CLEAR_OUT))
         return before, after, penalties
 
     def take_points(self, points: int, at: int, rule: str, eid: str, detail: str) -> None:
@@ -173,13 +177,13 @@ class Run:
         core = self.core
         if core.period is None:
             core.period = self.rulebook.period_of(max(core.clock, to) if core.clock == 0 else core.clock)
-        while True:
-            due, action = self._next_due()
-            if due is None or due > to:
-                break
-            action(due)
+        while (due := self._next_due(to)) is not None:
+            at, handler, argument = due
+            handler(argument, at)
+        if to // DAY != core.clock // DAY:  # once a day of event time is plenty, and keeps folds cheap
+            core.clock = max(core.clock, to)
+            self.forget()
         core.clock = max(core.clock, to)
-        self.forget()
 
     def forget(self) -> None:
         """Drop ledger records no window can reach any more, so state stays small. Points-mode records
@@ -190,37 +194,46 @@ class Run:
         if core.ledger and core.ledger[0][L_AT] < horizon:
             core.ledger = [e for e in core.ledger if e[L_AT] >= horizon or (e[L_POINTS] and not rb.credit)]
 
-    def _next_due(self):
+    def _next_due(self, to: int):
+        """The earliest thing falling due at or before `to`, as (instant, handler, argument), or None."""
         core, rb = self.core, self.rulebook
-        best: tuple = (None, None)
-
-        def consider(at, action):
-            nonlocal best
-            if at is not None and (best[0] is None or at < best[0]):
-                best = (at, action)
-
+        best_at, best = to + 1, None
         for p in core.active:
-            if p[P_UNTIL] is not None:
-                consider(p[P_UNTIL], lambda at, p=p: self.end([p], "period_over", at, [p[P_EID]]))
-        grace = rb.policy.exam_report_grace_days * DAY
-        for x in core.exams:
-            if not x[X_MISSED]:
-                consider(x[X_DEADLINE], lambda at, x=x: self.exam_deadline(x, at))
-            elif x[X_DEFERRED]:
-                # A missed exam-instead-of-penalty has nothing left to lift: forget it once no report can undo it.
-                consider(x[X_DEADLINE] + grace, lambda at, x=x: self.forget_exam(x))
+            until = p[P_UNTIL]
+            if until is not None and until < best_at:
+                best_at, best = until, (self._period_over, p)
+        if core.exams:
+            grace = rb.policy.exam_report_grace_days * DAY
+            for x in core.exams:
+                if not x[X_MISSED]:
+                    if x[X_DEADLINE] < best_at:
+                        best_at, best = x[X_DEADLINE], (self.exam_deadline, x)
+                elif x[X_DEFERRED] and x[X_DEADLINE] + grace < best_at:
+                    # A missed exam-instead-of-penalty has nothing left to lift: forget it once no report can undo it.
+                    best_at, best = x[X_DEADLINE] + grace, (self._forget_exam, x)
         expiry = rb.policy.point_expiry_days
         if expiry:
             for entry in core.ledger:
-                if entry[L_POINTS]:
-                    consider(entry[L_AT] + expiry * DAY, lambda at, e=entry: self.expire_points(e, at))
+                if entry[L_POINTS] and entry[L_AT] + expiry * DAY < best_at:
+                    best_at, best = entry[L_AT] + expiry * DAY, (self.expire_points, entry)
         if rb.recovery and core.clean_since is not None and rb.cap is not None and core.score < rb.cap:
             step = rb.recovery_step(core.score)
-            if step:
-                consider(core.clean_since + step[0], lambda at, step=step: self.recover(step, at))
+            if step and core.clean_since + step[0] < best_at:
+                best_at, best = core.clean_since + step[0], (self.recover, step)
         if core.period is not None:
-            consider(rb.period_start(core.period + 1), self.reset)
-        return best
+            boundary = rb.period_start(core.period + 1)
+            if boundary < best_at:
+                best_at, best = boundary, (self._reset, None)
+        return None if best is None else (best_at, *best)
+
+    def _period_over(self, penalty: list, at: int) -> None:
+        self.end([penalty], "period_over", at, [penalty[P_EID]])
+
+    def _forget_exam(self, exam: list, at: int) -> None:
+        self.forget_exam(exam)
+
+    def _reset(self, _: None, at: int) -> None:
+        self.reset(at)
 
     def exam_deadline(self, exam: list, at: int) -> None:
         """Deadline passed without a pass. Deferred points (exam instead of penalty) now apply;
@@ -265,6 +278,9 @@ class Run:
         core.ledger = [[*e[:L_POINTS], 0, *e[L_POINTS + 1:]] for e in core.ledger]
         core.period += 1
         core.rule = "reset"
+
+
+_CLEAR_OUT = Penalty(action=Action.CLEAR_OUT)
 
 
 def _stronger(a: Penalty, b: Penalty) -> bool:

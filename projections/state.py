@@ -74,28 +74,46 @@ class Core:
         )
 
 
+# Tail events are stored with short keys: a Faust table holds millions of states.
+_SHORT = {"event_id": "i", "type": "y", "violation_id": "v", "code": "k", "severity": "s", "outcome": "o",
+          "rulebook": "r", "role": "ro", "score_percent": "p", "command_id": "m"}
+_LONG = {short: long for long, short in _SHORT.items()}
+
+
+def _pack(tail: list[list]) -> list[list]:
+    return [[at, {_SHORT[k]: v for k, v in event.items()}] for at, event in tail]
+
+
+def _unpack(tail: list[list]) -> list[list]:
+    return [[at, {_LONG[k]: v for k, v in event.items()}] for at, event in tail]
+
+
 @dataclass(slots=True)
 class CreatorState:
-    """Snapshot, the events after it, and what Tally has told enforcement so far."""
+    """Snapshot, the events after it, and the memory that makes folding idempotent.
+
+    Only the first six fields are stored; the rest are derived (`projections.fold.warm`) and cached."""
 
     creator_id: str
     base: Core
     tail: list[list] = field(default_factory=list)
     """[at, event] pairs after the snapshot, in event-time order."""
-    seen: list[list] = field(default_factory=list)
-    """[event_id, at] of recent events (the latest last), to fold duplicates once."""
-    issued: list[str] = field(default_factory=list)
-    """Ids of the lasting penalties in force that enforcement has been sent."""
-    one_offs: list[list] = field(default_factory=list)
-    """[command id, tail event id] of one-off commands (warn, delist...) whose cause can still be overturned."""
-    revoked: list[str] = field(default_factory=list)
-    """Violation ids overturned by a reviewer; a re-detection of one of them is ignored."""
+    seen: dict[str, int] = field(default_factory=dict)
+    """Fingerprint of event id -> instant, for recent events: duplicates fold once."""
+    revoked: dict[str, int] = field(default_factory=dict)
+    """Violation id -> instant a reviewer overturned it; a re-detection within the record horizon is ignored."""
+    latest: int = 0
+    """The latest event instant seen, folded or refused: the creator's clock for duplicates and lateness."""
     head: Core | None = None
-    """Cache of snapshot + tail folded, so an in-order event applies without a replay. Never serialised."""
+    """Snapshot + tail folded, so an in-order event applies without a replay."""
+    issued: list[str] | None = None
+    """Ids of the lasting penalties in force that enforcement has been sent (the head's active ones)."""
+    one_offs: list[list] | None = None
+    """[command id, tail event id] of one-off commands (warn, delist...) whose cause can still be overturned."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"c": self.creator_id, "b": self.base.to_json()}
-        for key, value in (("tl", self.tail), ("sn", self.seen), ("is", self.issued), ("oo", self.one_offs), ("rv", self.revoked)):
+        for key, value in (("tl", _pack(self.tail)), ("sn", self.seen), ("rv", self.revoked), ("lt", self.latest)):
             if value:
                 out[key] = value
         return out
@@ -103,6 +121,5 @@ class CreatorState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "CreatorState":
         return cls(
-            data["c"], Core.from_json(data["b"]), data.get("tl", []), data.get("sn", []),
-            data.get("is", []), data.get("oo", []), data.get("rv", []),
+            data["c"], Core.from_json(data["b"]), _unpack(data.get("tl", [])), data.get("sn", {}), data.get("rv", {}), data.get("lt", 0),
         )

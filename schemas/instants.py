@@ -5,6 +5,7 @@ cheap to compare, and identical on every machine.
 """
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 DAY = 86_400
 
@@ -17,6 +18,7 @@ def parse_instant(text: str) -> int:
     return int(moment.timestamp())
 
 
+@lru_cache(maxsize=65536)  # commands of one event share their instants; formatting dominates otherwise
 def format_instant(seconds: int) -> str:
     """Epoch seconds to the canonical wire form, e.g. 2024-03-01T10:00:00Z."""
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
