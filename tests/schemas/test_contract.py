@@ -81,3 +81,20 @@ def test_committed_json_schemas_are_current():
     for name, schema in generated.items():
         on_disk = orjson.loads((DIRECTORY / f"{name}.json").read_bytes())
         assert on_disk == schema, f"schemas/jsonschema/{name}.json is stale: run `tally schema export`"
+
+
+def test_a_version_1_event_still_folds():
+    """Schema evolution: an event from the first detector SDK deducts like a current one."""
+    from projections.replay import Replayer
+    from projections.rulebook import Rulebooks, shipped_policies_dir
+
+    old = {"schema_version": 1, "id": "evt-old", "kind": "violation_recorded", "creator": "creator-1", "ts": "2024-03-01T08:00:00Z",
+           "source": "detector.legacy", "violation_id": "vio-old", "code": "false_advertising", "severity": 2}
+    current = validate({**violation(), "event_id": "evt-new", "severity": "serious", "occurred_at": "2024-03-01T08:00:00Z"})
+    results = []
+    for event in (validate(old), current):
+        replayer = Replayer(Rulebooks.from_dir(shipped_policies_dir(), "douyin-creator-2022"))
+        commands = list(replayer.run([event]))
+        results.append(([(c["action"], c["reason"]["rule"]) for c in commands], next(replayer.views())["score"]))
+    assert results[0] == results[1]
+    assert results[0][1] == "6"  # 10 - 4 points for a serious false_advertising
