@@ -88,41 +88,46 @@ def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks
     position = len(tail) if not tail or when >= tail[-1][0] else bisect_right([entry[0] for entry in tail], when)
     tail = [*tail[:position], [when, slim], *tail[position:]]
 
-    # In order and nothing to revoke: apply to the head. Otherwise recompute snapshot + tail.
-    incremental = position == len(state.tail) and not overturn
-    if incremental:
-        run = Run(state.head.copy(), rulebooks, state.creator_id, noting=position)  # type: ignore[union-attr]
-        reason = _apply(run, position, when, slim, revoked)
-        rejected = {position: reason} if reason else {}
+    # Recompute from the latest checkpoint before the first step that changed (the new event's place,
+    # or the overturned violation's); in order and revoking nothing, that is the head itself.
+    start = position
+    if overturn:
+        start = min([start, *(i for i, (_, e) in enumerate(tail) if e.get("violation_id") == event["violation_id"] and e["type"] == "violation_recorded")])
+    checkpoints = [c for c in state.checkpoints if c[0] <= start]  # type: ignore[union-attr]
+    if start == len(state.tail):
+        begin, core = start, state.head
     else:
-        run, rejected = replay(state.base, tail, revoked, rulebooks, state.creator_id, noting=position)
+        begin, core = checkpoints[-1] if checkpoints else (0, state.base)
+    run, rejected, made = replay_from(core, tail, begin, revoked, rulebooks, state.creator_id, noting=position)  # type: ignore[arg-type]
     if position in rejected:
         return _refuse(state, mark, when, rejected[position], rulebook)
 
     head = run.core
-    commands, one_offs = _reconcile(state, run, tail, event_id, incremental)
-    base, tail, settled = _settle(state.base, tail, head, revoked, rulebooks, state.creator_id)
+    commands, one_offs = _reconcile(state, run, tail, event_id, begin)
+    checkpoints = [c for c in checkpoints if c[0] < begin] + made
+    base, tail, settled, checkpoints = _settle(state.base, tail, head, revoked, rulebooks, state.creator_id, checkpoints)
     if settled:
         gone = {entry[1]["event_id"] for entry in settled}
         one_offs = [entry for entry in one_offs if entry[1] not in gone]
     latest = max(state.latest, when)
     seen = _recent(state.seen, mark, when, latest - late)
     revoked = _recent(revoked, None, 0, latest - rulebook.record_days * DAY)
-    new = CreatorState(state.creator_id, base, tail, seen, revoked, latest, head, [p[0] for p in head.active], one_offs)
+    new = CreatorState(state.creator_id, base, tail, seen, revoked, latest, head, [p[0] for p in head.active], one_offs, checkpoints)
     outcome = Outcome("folded", score=head.score, rule=head.rule, notes=tuple(run.notes))
     return Folded(new, commands, outcome)
 
 
 def warm(state: CreatorState, rulebooks: Rulebooks) -> CreatorState:
     """Fill in what a stored state leaves out: the head (snapshot + tail folded), the penalties in force
-    that enforcement was told of, and the one-off commands of tail events. All follow from the rest."""
+    that enforcement was told of, the one-off commands of tail events, and checkpoints along the tail.
+    All follow from the rest."""
     if state.head is not None:
         return state
     if not state.tail:
-        return replace(state, head=state.base, issued=[p[0] for p in state.base.active], one_offs=[])
-    run, _ = replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)
+        return replace(state, head=state.base, issued=[p[0] for p in state.base.active], one_offs=[], checkpoints=[])
+    run, _, made = replay_from(state.base, state.tail, 0, state.revoked, rulebooks, state.creator_id)
     one_offs = [[f.command_id, state.tail[f.step][1]["event_id"]] for f in run.fired if f.instant]
-    return replace(state, head=run.core, issued=[p[0] for p in run.core.active], one_offs=one_offs)
+    return replace(state, head=run.core, issued=[p[0] for p in run.core.active], one_offs=one_offs, checkpoints=made)
 
 
 def fingerprint(event_id: str) -> str:
@@ -150,15 +155,31 @@ def _recent(memory: dict[str, int], key: str | None, at: int, horizon: int) -> d
     return memory
 
 
+# A copy of the state is kept every this many tail steps, so a recompute replays at most this many
+# events before reaching the change (a busy creator's tail can hold thousands).
+CHECKPOINT_EVERY = 32
+
+
 def replay(base: Core, tail: list[list], revoked: dict[str, int], rulebooks: Rulebooks, creator_id: str, noting: int = -1) -> tuple[Run, dict[int, str]]:
     """Run the rules over the snapshot and the tail; returns the run and the tail positions refused."""
-    run = Run(base.copy(), rulebooks, creator_id, noting=noting)
+    run, rejected, _ = replay_from(base, tail, 0, revoked, rulebooks, creator_id, noting)
+    return run, rejected
+
+
+def replay_from(core: Core, tail: list[list], first: int, revoked: dict[str, int], rulebooks: Rulebooks, creator_id: str, noting: int = -1):
+    """Run the rules over tail[first:], starting from `core` (the state before step `first`).
+    Returns the run, the positions refused, and the checkpoints made: (step, state before that step)."""
+    run = Run(core.copy(), rulebooks, creator_id, noting=noting)
     rejected: dict[int, str] = {}
-    for step, (at, event) in enumerate(tail):
+    made: list[tuple[int, Core]] = []
+    for step in range(first, len(tail)):
+        if step % CHECKPOINT_EVERY == 0 and step:
+            made.append((step, run.core.copy()))
+        at, event = tail[step]
         reason = _apply(run, step, at, event, revoked)
         if reason:
             rejected[step] = reason
-    return run, rejected
+    return run, rejected, made
 
 
 def _apply(run: Run, step: int, at: int, event: dict[str, Any], revoked: dict[str, int]) -> str | None:
@@ -170,24 +191,29 @@ def _apply(run: Run, step: int, at: int, event: dict[str, Any], revoked: dict[st
     return RULES[event["type"]](run, event, at)
 
 
-def _reconcile(state: CreatorState, run: Run, tail: list[list], event_id: str, incremental: bool):
+def _reconcile(state: CreatorState, run: Run, tail: list[list], event_id: str, begin: int):
     """New penalties in the timeline become commands; told ones that no longer hold are lifted.
 
     Returns the commands and the one-off commands still revocable, as [command id, id of the tail
     event during which it fired]."""
     in_force = {p[0] for p in run.core.active}
-    told_one_offs = {entry[0] for entry in state.one_offs}
-    told = set(state.issued) | told_one_offs
+    told_one_offs = {entry[0] for entry in state.one_offs}  # type: ignore[union-attr]
+    told = set(state.issued) | told_one_offs  # type: ignore[arg-type]
     fired_one_offs = [[f.command_id, tail[f.step][1]["event_id"]] for f in run.fired if f.instant]
-    # An incremental run re-applied nothing, so earlier one-offs stand; a full one re-fired all that still follow.
-    one_offs = [*state.one_offs, *fired_one_offs] if incremental else fired_one_offs
+    # One-offs of steps before the run began stand as they were; the run re-fired all later ones that still follow.
+    if begin >= len(state.tail):
+        kept = state.one_offs
+    else:
+        before = {entry[1]["event_id"] for entry in tail[:begin]}
+        kept = [entry for entry in state.one_offs if entry[1] in before]  # type: ignore[union-attr]
+    one_offs = [*kept, *fired_one_offs]
     still = {entry[0] for entry in one_offs}
     rulebook = run.rulebook
     commands: list[tuple[int, int, dict[str, Any]]] = []
     for f in run.fired:
         if f.command_id not in told and (f.instant or f.command_id in in_force):
             commands.append((f.effective_from, len(commands), _command(run.creator_id, f, run.rulebooks[f.rulebook])))
-    for cid in [*state.issued, *(entry[0] for entry in state.one_offs)]:
+    for cid in [*state.issued, *(entry[0] for entry in state.one_offs)]:  # type: ignore[union-attr, misc]
         if cid in in_force or cid in still:
             continue
         # Dated at the creator's clock: a late event's own time can precede the penalty it undoes.
@@ -233,8 +259,9 @@ def _reason(rulebook: Rulebook, rule: str, before: int, after: int, caused_by: l
     }
 
 
-def _settle(base: Core, tail: list[list], head: Core, revoked: dict[str, int], rulebooks: Rulebooks, creator_id: str):
-    """Move into the snapshot the leading events that can no longer change; returns them too."""
+def _settle(base: Core, tail: list[list], head: Core, revoked: dict[str, int], rulebooks: Rulebooks, creator_id: str, checkpoints: list):
+    """Move into the snapshot the leading events that can no longer change; returns the new snapshot,
+    the rest of the tail, the events settled, and the checkpoints renumbered for the shorter tail."""
     rulebook = rulebooks[head.rulebook]
     settled = 0
     for at, event in tail:
@@ -242,13 +269,16 @@ def _settle(base: Core, tail: list[list], head: Core, revoked: dict[str, int], r
             break
         settled += 1
     if settled == len(tail):
-        return head, [], tail
+        return head, [], tail, []
     if settled < min(_SETTLE_BATCH, len(tail) // 2 or 1):
         # Settling part of the tail replays that part; wait until it is worth it. The timing is a
         # function of the state alone, so every replay settles at the same steps.
-        return base, tail, []
-    run, _ = replay(base, tail[:settled], revoked, rulebooks, creator_id)
-    return run.core, tail[settled:], tail[:settled]
+        return base, tail, [], checkpoints
+    usable = [c for c in checkpoints if c[0] <= settled]
+    begin, core = usable[-1] if usable else (0, base)
+    if begin < settled:
+        core = replay_from(core, tail[:settled], begin, revoked, rulebooks, creator_id)[0].core
+    return core, tail[settled:], tail[:settled], [(i - settled, c) for i, c in checkpoints if i > settled]
 
 
 def _final(at: int, event: dict[str, Any], head: Core, rulebook: Rulebook, revoked: dict[str, int]) -> bool:

@@ -110,6 +110,8 @@ class CreatorState:
     """Ids of the lasting penalties in force that enforcement has been sent (the head's active ones)."""
     one_offs: list[list] | None = None
     """[command id, tail event id] of one-off commands (warn, delist...) whose cause can still be overturned."""
+    checkpoints: list[tuple[int, Core]] | None = None
+    """(tail position, state before it) every few steps, so a recompute need not start from the snapshot."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"c": self.creator_id, "b": self.base.to_json()}
