@@ -86,7 +86,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         topic_replication_factor=settings.replication,
         table_standby_replicas=settings.standby_replicas,
         consumer_auto_offset_reset="earliest",
-        stream_wait_empty=False,
+        stream_wait_empty=True,
         TableManager=PromptTableManager,
         web_enabled=True,
         web_port=settings.web_port,
@@ -107,7 +107,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
     penalties = topic(settings.topic_penalties)
     deadletter = topic(settings.topic_deadletter)
     raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    states = app.Table(TABLE, default=None, schema=raw_schema, partitions=settings.partitions)
+    states = app.Table(TABLE, default=None, key_type=bytes, value_type=bytes, schema=raw_schema, partitions=settings.partitions)
 
     async def send(target, key: bytes | None, value: bytes):
         """Hand a record to Faust's producer; returns the future of the broker's acknowledgement.
@@ -205,6 +205,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         ready = app.consumer is not None and bool(app.consumer.assignment()) and not app.rebalancing
         body = {"status": "ok" if ready else "starting", "rebalancing": app.rebalancing,
                 "partitions": sorted(f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives()),
+                "paused": sorted(f"{tp.topic}:{tp.partition}" for tp in paused_partitions(app)),
                 "counts": metrics.as_dict()}
         return web_view.json(body, status=200 if ready else 503)
 
@@ -255,6 +256,14 @@ async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedD
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition a keyed record goes to: Kafka's default partitioner (murmur2), as every producer uses."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def paused_partitions(app: TallyApp) -> set:
+    """Partitions the consumer holds paused (recovery pauses stream partitions until the tables are restored)."""
+    try:
+        return set(app.consumer._paused_partitions) | set(app.consumer._thread._ensure_consumer().paused())
+    except Exception:
+        return set()
 
 
 def update_lag(app: TallyApp) -> None:

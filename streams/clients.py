@@ -80,8 +80,30 @@ def read_topic(settings: Settings, topic: str, *, follow: bool = False, idle_ms:
         consumer.close()
 
 
-def read_values(settings: Settings, topic: str, idle_ms: int = 2000) -> list[bytes]:
-    return [record.value for record in read_topic(settings, topic, idle_ms=idle_ms)]
+def read_values(settings: Settings, topic: str, idle_ms: int = 2000, timeout: float = 30.0) -> list[bytes]:
+    """Every value in `topic` up to its end offsets as of the call, partitions in ascending order, each in offset
+    order. Exact as long as producers send one record per batch (see `producer`); `idle_ms` is unused, kept for callers."""
+    import time
+
+    consumer = KafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=20, **client_options(settings))
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return []
+        ends = consumer.end_offsets(tps)
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        got: dict[int, list[bytes]] = {tp.partition: [] for tp in tps}
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} to its end offsets {ends}")
+            for tp, records in consumer.poll(timeout_ms=200).items():
+                got[tp.partition].extend(r.value for r in records if r.offset < ends[tp])
+        return [value for p in sorted(got) for value in got[p]]
+    finally:
+        consumer.close()
 
 
 def publish_lines(prod: KafkaProducer, settings: Settings, lines: Iterable[bytes], topic: str | None, source: str | None) -> int:
