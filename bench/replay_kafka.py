@@ -70,7 +70,7 @@ def main() -> None:
     print(f"raw aiokafka read           {raw / raw_s:>10,.0f} records/s  ({raw:,} in {raw_s:.2f}s)")
     print(f"tally replay --from-kafka   {n / replay_s:>10,.0f} events/s   ({replay_s:.2f}s, process start included)")
     print(f"tally replay --trusted FILE {n / file_s:>10,.0f} events/s   ({file_s:.2f}s, the export of the same topic)")
-    print(f"ratio read/replay           {replay_s / raw_s:>10.1f}x       (the fold, not Kafka, is the bottleneck when > 1)")
+    print(f"replay time / raw read time {replay_s / raw_s:>10.1f}x       (the fold, not Kafka, is the bottleneck when > 1)")
     print(f"same bytes kafka vs file    {same}  (sha256 {digest(work / 'kafka.jsonl')})")
 
 
