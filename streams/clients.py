@@ -106,18 +106,24 @@ def read_values(settings: Settings, topic: str, idle_ms: int = 2000, timeout: fl
         consumer.close()
 
 
-def publish_lines(prod: KafkaProducer, settings: Settings, lines: Iterable[bytes], topic: str | None, source: str | None) -> int:
+def publish_lines(prod: KafkaProducer, settings: Settings, lines: Iterable[bytes], topic: str | None, source: str | None,
+                  allow_unsigned: bool = False) -> int:
+    """Publish each non-blank line as is, signed as `source` (default: the line's own source). A line whose source has
+    no key is an error, or with `allow_unsigned` is sent unsigned (the worker will dead-letter it)."""
     count = 0
     for line in lines:
         line = line.strip()
         if not line:
             continue
         signer = source or _own_source(line)
-        key = settings.key_for(signer) if signer else None
-        if key is None:
-            raise SystemExit(f"no key for source {signer!r}: set TALLY_SOURCE_KEYS")
+        key = settings.key_for(signer) if isinstance(signer, str) else None
         target = topic or settings.topic_for(event_type(line) or "")
-        publish_signed(prod, target, line, signer, key)
+        if key is not None:
+            publish_signed(prod, target, line, signer, key)
+        elif allow_unsigned:
+            prod.send(target, key=creator_key(line), value=line).get(timeout=30)
+        else:
+            raise SystemExit(f"no key for source {signer!r}: set TALLY_SOURCE_KEYS")
         count += 1
     return count
 

@@ -15,6 +15,8 @@ from schemas.events import DEADLINE_TYPES
 
 DEFAULT_SOURCE_TYPES: dict[str, list[str]] = {
     "detector*": ["violation_recorded"],
+    "classifier*": ["violation_recorded"],
+    "trust-safety*": ["violation_recorded"],
     "appeal-desk": ["appeal_filed", "appeal_resolved"],
     "exam-service": ["exam_passed", "exam_failed"],
     "scheduler": sorted(DEADLINE_TYPES),
@@ -58,7 +60,8 @@ class Settings(BaseSettings):
     topic_appeals: str = "creator.appeals"
     """Input: the appeal desk publishes appeal_filed / appeal_resolved."""
     topic_exams: str = "creator.exams"
-    """Input: the exam service publishes exam_passed / exam_failed (and admin events may come on any input)."""
+    """Input: the exam service publishes exam_passed / exam_failed. (Any input topic accepts any type its signer may
+    publish; `tally publish` sends admin events with the violations, so a creator's enrolment precedes their violations.)"""
     topic_journal: str = "creator.journal"
     """The ordered, validated journal, keyed by creator id: the source of truth."""
     topic_penalties: str = "creator.penalties"
@@ -135,6 +138,8 @@ class Settings(BaseSettings):
         """Where a publisher sends an event of this type (used by `tally publish` when no topic is given)."""
         if event_type.startswith("appeal_"):
             return self.topic_appeals
-        if event_type == "violation_recorded":
-            return self.topic_violations
-        return self.topic_exams
+        if event_type.startswith("exam_"):
+            return self.topic_exams
+        # Violations and admin events (enrolment, migration) share a topic: Kafka orders records only within one
+        # partition of one topic, and a creator's enrolment must be journaled before their first violation.
+        return self.topic_violations
