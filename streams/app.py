@@ -206,6 +206,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         body = {"status": "ok" if ready else "starting", "rebalancing": app.rebalancing,
                 "partitions": sorted(f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives()),
                 "paused": sorted(f"{tp.topic}:{tp.partition}" for tp in paused_partitions(app)),
+                "offsets": {f"{t}:{p}": o for (t, p), o in sorted(consumer_offsets(app).items())},
                 "counts": metrics.as_dict()}
         return web_view.json(body, status=200 if ready else 503)
 
@@ -266,15 +267,25 @@ def paused_partitions(app: TallyApp) -> set:
         return set()
 
 
-def update_lag(app: TallyApp) -> None:
+def consumer_offsets(app: TallyApp) -> dict[tuple[str, int], dict[str, int | None]]:
+    """Per assigned partition: the end offset (highwater), the last offset read and the last committed."""
     consumer = app.consumer
+    out = {}
+    for tp in consumer.assignment():
+        try:
+            end = consumer.highwater(tp)
+        except Exception:  # not fetched yet
+            end = None
+        out[(tp.topic, tp.partition)] = {"end": end, "read": consumer._read_offset.get(tp), "committed": consumer._committed_offset.get(tp)}
+    return out
+
+
+def update_lag(app: TallyApp) -> None:
     try:
         lag = {}
-        for tp in consumer.assignment():
-            end = consumer.highwater(tp)
-            read = consumer._read_offset.get(tp)
-            if end is not None:
-                lag[(tp.topic, tp.partition)] = max(0, end - (read + 1 if read is not None else 0))
+        for key, o in consumer_offsets(app).items():
+            if o["end"] is not None:
+                lag[key] = max(0, o["end"] - (o["read"] + 1 if o["read"] is not None else 0))
         app.metrics.lag = lag
     except Exception:  # lag is best effort; never fail a scrape
-        log.debug("lag unavailable", exc_info=True)
+        log.warning("consumer lag unavailable", exc_info=True)
