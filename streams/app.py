@@ -44,6 +44,7 @@ class TallyApp(faust.App):
     rulebooks: Rulebooks
     metrics: Metrics
     clock: Clock
+    next_due_cache: dict
     fetch_max_wait_ms: int = 10
 
     def _new_transport(self):  # type: ignore[override]
@@ -97,6 +98,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
     app.settings, app.rulebooks, app.metrics = settings, rulebooks, Metrics()
     app.fetch_max_wait_ms = settings.fetch_max_wait_ms
     app.clock = clock or (file_clock(settings.clock_file) if settings.clock_file else wall_clock)
+    app.next_due_cache = {}
     metrics = app.metrics
 
     def topic(name: str):
@@ -230,7 +232,9 @@ def creator_view(state: CreatorState, rulebooks: Rulebooks) -> dict[str, Any]:
 
 async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedDict, limit: int = 100_000) -> int:
     """Scan this worker's active table partitions; publish deadline events that are due by the scheduler's clock.
-    Timers cannot write tables: the events go to the journal and the fold agent applies them like any other."""
+    Timers cannot write tables: the events go to the journal and the fold agent applies them like any other.
+    Each creator's next deadline is cached with the hash of the state bytes it came from, so an unchanged creator
+    costs a hash comparison per pass, not a parse and a replay."""
     now = app.clock()
     if not now:
         return 0
@@ -238,11 +242,17 @@ async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedD
     actives = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == journal_name}
     if not actives:
         return 0
+    cache: dict[bytes, tuple[int, int | None]] = app.next_due_cache
     published = 0
     for key, raw in list(states.items()):
         if raw is None or partition_of(key, app.settings.partitions) not in actives:
             continue
-        for event in deadlines.due_events(CreatorState.from_json(orjson.loads(raw)), app.rulebooks, now):
+        cached = cache.get(key)
+        if cached is not None and cached[0] == hash(raw) and (cached[1] is None or cached[1] > now):
+            continue
+        state = CreatorState.from_json(orjson.loads(raw))
+        cache[key] = (hash(raw), deadlines.next_due(state, app.rulebooks))
+        for event in deadlines.due_events(state, app.rulebooks, now):
             if event["event_id"] in recent:  # sent, not folded yet; the fold would dedupe it anyway
                 continue
             await (await journal.send(key=key, value=encode(event), force=True))

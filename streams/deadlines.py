@@ -18,8 +18,21 @@ from schemas.instants import format_instant
 SOURCE = "scheduler"
 
 
+FOREVER = 2**62
+
+
 def due_events(state: CreatorState, rulebooks: Rulebooks, now: int) -> list[dict[str, Any]]:
     """Deadline events for everything due in (clock, now], earliest first."""
+    return [deadline_event(state.creator_id, kind, ref, at) for at, kind, ref in _deadlines(state, rulebooks, now)]
+
+
+def next_due(state: CreatorState, rulebooks: Rulebooks) -> int | None:
+    """The earliest deadline still ahead of the creator's clock, or none: the scheduler skips the creator until then."""
+    deadlines = _deadlines(state, rulebooks, FOREVER)
+    return deadlines[0][0] if deadlines else None
+
+
+def _deadlines(state: CreatorState, rulebooks: Rulebooks, now: int) -> list[tuple[int, str, str]]:
     head = replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)[0].core if state.tail else state.base
     clock, rulebook = head.clock, rulebooks[head.rulebook]
     due: list[tuple[int, str, str]] = []
@@ -35,7 +48,7 @@ def due_events(state: CreatorState, rulebooks: Rulebooks, now: int) -> list[dict
         if clock < closes <= now:
             due.append((closes, "appeal_window_closed", entry[L_VID]))
     due.sort()
-    return [deadline_event(state.creator_id, kind, ref, at) for at, kind, ref in due]
+    return due
 
 
 def deadline_event(creator_id: str, kind: str, ref: str, at: int) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from projections.fold import fold
 from projections.rulebook import Rulebooks, shipped_policies_dir
 from schemas.instants import parse_instant
 from streams.clock import file_clock
-from streams.deadlines import due_events, event_id
+from streams.deadlines import due_events, event_id, next_due
 
 RULEBOOKS = Rulebooks.from_dir(shipped_policies_dir(), "douyin-creator-2022")
 
@@ -52,3 +52,8 @@ def test_file_clock(tmp_path):
     assert clock() == 0
     path.write_text("2024-03-08T02:00:00Z\n")
     assert clock() == parse_instant("2024-03-08T02:00:00Z")
+
+
+def test_next_due_is_the_earliest_deadline_ahead():
+    state = folded_minor_violation()
+    assert next_due(state, RULEBOOKS) == parse_instant("2024-03-08T02:00:00Z")
