@@ -23,7 +23,8 @@ from typing import Any, NamedTuple
 
 from projections.rulebook import Rulebook, Rulebooks
 from projections.rules import RULES
-from projections.run import Ended, Fired, Run, command_id
+from projections.run import Ended, Fired, Run
+from projections.run import command_id as _command_id
 from projections.state import L_VID, X_DEADLINE, X_MISSED, X_VID, Core, CreatorState
 from schemas.instants import DAY, format_instant, parse_instant
 from schemas.points import format_points
@@ -103,7 +104,7 @@ def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks
         return _refuse(state, mark, when, rejected[position], rulebook)
 
     head = run.core
-    commands, one_offs = _reconcile(state, run, tail, event_id, begin)
+    commands, one_offs, lifted = _reconcile(state, run, tail, event_id, begin)
     checkpoints = [c for c in checkpoints if c[0] < begin] + made
     base, tail, settled, checkpoints = _settle(state.base, tail, head, revoked, rulebooks, state.creator_id, checkpoints)
     if settled:
@@ -112,7 +113,10 @@ def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks
     latest = max(state.latest, when)
     seen = _recent(state.seen, mark, when, latest - late)
     revoked = _recent(revoked, None, 0, latest - rulebook.record_days * DAY)
-    new = CreatorState(state.creator_id, base, tail, seen, revoked, latest, head, [p[0] for p in head.active], one_offs, checkpoints)
+    horizon = latest - rulebook.record_days * DAY
+    if lifted and min(entry[1] for entry in lifted.values()) < horizon:
+        lifted = {cid: entry for cid, entry in lifted.items() if entry[1] >= horizon}
+    new = CreatorState(state.creator_id, base, tail, seen, revoked, latest, lifted, head, [p[0] for p in head.active], one_offs, checkpoints)
     outcome = Outcome("folded", score=head.score, rule=head.rule, notes=tuple(run.notes))
     return Folded(new, commands, outcome)
 
@@ -208,24 +212,34 @@ def _reconcile(state: CreatorState, run: Run, tail: list[list], event_id: str, b
         kept = [entry for entry in state.one_offs if entry[1] in before]  # type: ignore[union-attr]
     one_offs = [*kept, *fired_one_offs]
     still = {entry[0] for entry in one_offs}
-    rulebook = run.rulebook
+    rulebook, lifted = run.rulebook, state.lifted
     commands: list[tuple[int, int, dict[str, Any]]] = []
     for f in run.fired:
         if f.command_id not in told and (f.instant or f.command_id in in_force):
-            commands.append((f.effective_from, len(commands), _command(run.creator_id, f, run.rulebooks[f.rulebook])))
+            sent = issued_id(run.creator_id, f.command_id, lifted)
+            commands.append((f.effective_from, len(commands), _command(run.creator_id, sent, f, run.rulebooks[f.rulebook])))
     for cid in [*state.issued, *(entry[0] for entry in state.one_offs)]:  # type: ignore[union-attr, misc]
         if cid in in_force or cid in still:
             continue
         # Dated at the creator's clock: a late event's own time can precede the penalty it undoes.
         ended = run.ended.get(cid) or Ended("no_longer_follows", run.core.clock, [event_id], run.core.score)
-        commands.append((ended.at, len(commands), _lift(run.creator_id, cid, ended, rulebook)))
+        commands.append((ended.at, len(commands), _lift(run.creator_id, issued_id(run.creator_id, cid, lifted), ended, rulebook)))
+        lifted = {**lifted, cid: [lifted.get(cid, [0])[0] + 1, run.core.clock]}
     commands.sort(key=lambda entry: (entry[0], entry[1]))
-    return [command for _, _, command in commands], one_offs
+    return [command for _, _, command in commands], one_offs, lifted
 
 
-def _command(creator_id: str, fired: Fired, rulebook: Rulebook) -> dict[str, Any]:
+def issued_id(creator_id: str, command_id: str, lifted: dict[str, list[int]]) -> str:
+    """The id enforcement knows a penalty by. A penalty that comes back after being lifted (an overturn
+    restores one it had superseded) is a new decision with an id of its own, or consumers deduping by
+    id would drop it; so is each lift of it."""
+    times = lifted[command_id][0] if command_id in lifted else 0
+    return command_id if not times else _command_id(creator_id, command_id, f"reissue:{times}", "reissue")
+
+
+def _command(creator_id: str, sent: str, fired: Fired, rulebook: Rulebook) -> dict[str, Any]:
     return {
-        "command_id": fired.command_id,
+        "command_id": sent,
         "creator_id": creator_id,
         "action": fired.action,
         "effective_from": format_instant(fired.effective_from),
@@ -237,7 +251,7 @@ def _command(creator_id: str, fired: Fired, rulebook: Rulebook) -> dict[str, Any
 
 def _lift(creator_id: str, lifted: str, ended: Ended, rulebook: Rulebook) -> dict[str, Any]:
     return {
-        "command_id": command_id(creator_id, lifted, "lift", "lift"),
+        "command_id": _command_id(creator_id, lifted, "lift", "lift"),
         "creator_id": creator_id,
         "action": "lift",
         "effective_from": format_instant(ended.at),

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from projections.fold import Folded, fold, replay
+from projections.fold import Folded, fold, issued_id, replay
 from projections.rulebook import Rulebooks
 from projections.state import P_ACTION, P_FROM, P_ID, P_RULE, P_UNTIL, X_DEADLINE, X_MISSED, X_VID, CreatorState
 from schemas.instants import format_instant
@@ -94,7 +94,7 @@ def view(state: CreatorState, rulebooks: Rulebooks) -> dict[str, Any]:
         "terminal": head.terminal,
         "active_penalties": [
             {
-                "command_id": p[P_ID],
+                "command_id": issued_id(state.creator_id, p[P_ID], state.lifted),
                 "action": p[P_ACTION],
                 "effective_from": format_instant(p[P_FROM]),
                 "effective_until": None if p[P_UNTIL] is None else format_instant(p[P_UNTIL]),

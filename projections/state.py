@@ -92,7 +92,7 @@ def _unpack(tail: list[list]) -> list[list]:
 class CreatorState:
     """Snapshot, the events after it, and the memory that makes folding idempotent.
 
-    Only the first six fields are stored; the rest are derived (`projections.fold.warm`) and cached."""
+    Only the first seven fields are stored; the rest are derived (`projections.fold.warm`) and cached."""
 
     creator_id: str
     base: Core
@@ -104,6 +104,9 @@ class CreatorState:
     """Violation id -> instant a reviewer overturned it; a re-detection within the record horizon is ignored."""
     latest: int = 0
     """The latest event instant seen, folded or refused: the creator's clock for duplicates and lateness."""
+    lifted: dict[str, list[int]] = field(default_factory=dict)
+    """Command id -> [times lifted, instant of the last lift], within the record horizon: a penalty that
+    comes back after a lift is sent under a new id."""
     head: Core | None = None
     """Snapshot + tail folded, so an in-order event applies without a replay."""
     issued: list[str] | None = None
@@ -115,7 +118,7 @@ class CreatorState:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"c": self.creator_id, "b": self.base.to_json()}
-        for key, value in (("tl", _pack(self.tail)), ("sn", self.seen), ("rv", self.revoked), ("lt", self.latest)):
+        for key, value in (("tl", _pack(self.tail)), ("sn", self.seen), ("rv", self.revoked), ("lt", self.latest), ("lf", self.lifted)):
             if value:
                 out[key] = value
         return out
@@ -124,4 +127,5 @@ class CreatorState:
     def from_json(cls, data: dict[str, Any]) -> "CreatorState":
         return cls(
             data["c"], Core.from_json(data["b"]), _unpack(data.get("tl", [])), data.get("sn", {}), data.get("rv", {}), data.get("lt", 0),
+            data.get("lf", {}),
         )

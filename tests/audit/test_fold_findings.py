@@ -1,9 +1,9 @@
-"""What the audit tools found in the fold, kept as a reproduction (reported to the lead, not fixed here:
-projections/fold.py is not the audit helper's to edit)."""
+"""What the audit tools found in the fold, kept as regression tests.
+
+A penalty superseded by a stronger one, then restored when the stronger one's violation is overturned,
+used to come back under its old id (and its second lift too): consumers deduping by id dropped them."""
 
 from pathlib import Path
-
-import pytest
 
 from projections.replay import Replayer
 from projections.rulebook import Rulebooks
@@ -23,8 +23,6 @@ EVENTS = [
 ]
 
 
-@pytest.mark.xfail(reason="fold reuses command ids: a penalty re-instated after a lift, and a second lift of it, carry ids already sent; "
-                   "consumers that dedupe by id (the contract) drop them", strict=False)
 def test_every_decision_has_an_id_of_its_own():
     commands = list(Replayer(Rulebooks.from_dir(PINNED, "douyin-creator-2022")).run(EVENTS))
     ids = [c["command_id"] for c in commands]
