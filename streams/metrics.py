@@ -31,6 +31,8 @@ class Metrics:
     """by reason (intake and fold refusals alike)"""
     fold_received: int = 0
     folded: int = 0
+    folded_batches: int = 0
+    """batches whose commands were acknowledged and states recorded"""
     duplicates: int = 0
     rejected: Counter = field(default_factory=Counter)
     """fold rejections, by reason"""

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     """Consumer heartbeat, seconds."""
     fetch_max_wait_ms: int = 10
     """How long a fetch may wait for data. aiokafka in Faust hard-codes 1500 ms; tansu holds every fetch that long."""
+    warm_states: int = 100_000
+    """How many creators' states the fold agent keeps ready in memory (parsed, tail folded); others are parsed
+    from the table when their next event comes."""
+    fold_batch_max: int = 500
+    """The fold agent awaits the acknowledgements of up to this many events' commands together (before recording
+    any of their states). A batch also ends whenever no more journal records are waiting, so a lone event is not
+    delayed."""
     producer_max_batch_size: int = 1
     """Producer batch size in bytes. 1 (one record per batch) is needed against tansu, which misreports end offsets
     of multi-record batches and so breaks table recovery; on Apache Kafka raise it (Faust's default is 16384)."""
