@@ -78,9 +78,6 @@ def test_queries_are_routed_to_the_owner(cluster, live):
             live.wait(answers, timeout=20, what=f"{worker.url} to answer for {creator}")  # 503 while a rebalance settles
 
 
-@pytest.mark.xfail(strict=False, reason="KNOWN ISSUE, seen in a few runs out of ten on tansu 0.6: after a SIGKILL takeover the survivor "
-                   "sometimes stops fetching a taken-over input partition part-way (offsets committed correctly; a restart resumes). "
-                   "See docs/streams.md, Known weaknesses")
 def test_a_killed_worker_loses_nothing(cluster, live):
     settings, (a, b) = cluster
     rulebooks = live.rulebooks(settings)
@@ -100,7 +97,15 @@ def test_a_killed_worker_loses_nothing(cluster, live):
         done = done and {c["command_id"] for c in actual} == {c["command_id"] for c in expected}
         return done and (expected, actual, replayer)
 
-    expected, actual, replayer = live.wait(recovered, timeout=45, what="b to take over and fold the second round")
+    try:
+        expected, actual, replayer = live.wait(recovered, timeout=45, what="b to take over and fold the second round")
+    except AssertionError:
+        # Known liveness weakness (docs/streams.md): after a SIGKILL takeover the survivor occasionally stops
+        # fetching a taken-over input partition, with its offsets committed correctly. The runbook says: alert
+        # on lag, restart the worker. Doing that here still proves the point of this test: nothing is lost.
+        b.stop()
+        b.start().ready(timeout=90)
+        expected, actual, replayer = live.wait(recovered, timeout=90, what="b, restarted, to fold the second round")
     by_id = {c["command_id"]: c for c in expected}
     assert all(c == by_id[c["command_id"]] for c in actual)  # repeats, if any, are identical
     for creator in CREATORS:
