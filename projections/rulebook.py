@@ -1,11 +1,12 @@
 """Policies compiled for folding: exact hundredths and seconds, looked up by rulebook and role."""
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
+import policies
 from projections.policy import Node, Penalty, Policy, load_policy, rulebook_key
 from schemas.instants import DAY
 from schemas.points import to_hundredths
@@ -187,6 +188,4 @@ class Rulebooks:
 
 def shipped_policies_dir() -> Path:
     """The packs that ship with Tally."""
-    from policies import DIRECTORY
-
-    return DIRECTORY
+    return policies.DIRECTORY

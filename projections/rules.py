@@ -13,6 +13,7 @@ from projections.state import (
 )
 from schemas.commands import Action
 from schemas.instants import DAY
+from schemas.points import to_hundredths
 
 Rule = Callable[[Run, dict, int], str | None]
 _WARN = Penalty(action=Action.WARN)
@@ -167,8 +168,6 @@ def exam_passed(run: Run, event: dict, at: int) -> str | None:
     credit = rb.policy.exam_credit
     if vid is None and credit is not None and rb.credit:
         if core.exam_credit_at is None or at - core.exam_credit_at >= credit.once_per_days * DAY:
-            from schemas.points import to_hundredths
-
             core.score = rb.clamp(core.score + to_hundredths(credit.points))
             core.exam_credit_at, core.rule = at, "exam_credit"
         else:

@@ -6,6 +6,7 @@ scheduler publishes the deadline events. Field names are a public contract.
 
 from typing import Annotated, Any, Literal, Union
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.instants import parse_instant
@@ -60,8 +61,6 @@ class ViolationRecorded(Envelope):
     @field_validator("evidence")
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
-        import orjson
-
         if len(orjson.dumps(value)) > MAX_EVIDENCE_BYTES:
             raise ValueError(f"evidence larger than {MAX_EVIDENCE_BYTES} bytes")
         return value
