@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from projections.fold import Folded, fold, issued_id, replay
+from projections.fold import Folded, fold, issued_id, warm
 from projections.rulebook import Rulebooks
 from projections.state import P_ACTION, P_FROM, P_ID, P_RULE, P_UNTIL, X_DEADLINE, X_MISSED, X_VID, CreatorState
 from schemas.instants import format_instant
@@ -80,7 +80,8 @@ class Replayer:
 
 def view(state: CreatorState, rulebooks: Rulebooks) -> dict[str, Any]:
     """A creator as people and APIs see it: score, penalties in force, exams and appeals pending."""
-    head = state.head or (replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)[0].core if state.tail else state.base)
+    head = warm(state, rulebooks).head
+    assert head is not None
     rulebook = rulebooks[head.rulebook]
     return {
         "creator_id": state.creator_id,

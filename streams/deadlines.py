@@ -9,7 +9,7 @@ the journal sees exactly what the live fold saw.
 import hashlib
 from typing import Any
 
-from projections.fold import replay
+from projections.fold import warm
 from projections.rulebook import Rulebooks
 from projections.state import L_AT, L_VID, P_ID, P_UNTIL, X_DEADLINE, X_MISSED, X_VID, CreatorState
 from schemas.codec import Rejection, validate
@@ -33,7 +33,8 @@ def next_due(state: CreatorState, rulebooks: Rulebooks) -> int | None:
 
 
 def _deadlines(state: CreatorState, rulebooks: Rulebooks, now: int) -> list[tuple[int, str, str]]:
-    head = replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)[0].core if state.tail else state.base
+    head = warm(state, rulebooks).head
+    assert head is not None
     clock, rulebook = head.clock, rulebooks[head.rulebook]
     due: list[tuple[int, str, str]] = []
     for exam in head.exams:
