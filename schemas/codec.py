@@ -11,6 +11,7 @@ Two paths:
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import orjson
 from pydantic import ValidationError
 
@@ -78,6 +79,12 @@ def decode_trusted(data: bytes | str) -> dict[str, Any]:
     return orjson.loads(data)
 
 
+_STRUCT_JSON = msgspec.json.Encoder()
+
+
 def encode(obj: Any) -> bytes:
-    """Canonical JSON bytes: sorted keys, so equal values give equal bytes."""
+    """Canonical JSON bytes: sorted keys, so equal values give equal bytes. Commands (typed records
+    with fields in sorted order) are written directly."""
+    if isinstance(obj, msgspec.Struct):
+        return _STRUCT_JSON.encode(obj)
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)

@@ -7,6 +7,7 @@ can dedupe. Lifting a penalty is itself a command that names what it lifts.
 
 from enum import Enum
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -67,3 +68,31 @@ class PenaltyCommand(BaseModel):
     lifts: str | None = None
     """For action 'lift': the command_id being lifted."""
     reason: Reason
+
+
+# The same contract as fast typed records: the fold makes these, and `schemas.codec.encode` writes
+# them. Fields are in alphabetical order, so their JSON is byte for byte the sorted-key JSON of the
+# models above; a test holds the two definitions to each other.
+
+
+class CommandReason(msgspec.Struct, frozen=True):
+    caused_by: list[str]
+    detail: str
+    policy_id: str
+    policy_version: str
+    rule: str
+    score_after: str
+    score_before: str
+
+
+class Command(msgspec.Struct, frozen=True):
+    action: str
+    command_id: str
+    creator_id: str
+    effective_from: str
+    effective_until: str | None
+    lifts: str | None
+    reason: CommandReason
+
+    def as_dict(self) -> dict:
+        return msgspec.to_builtins(self)

@@ -7,11 +7,11 @@ scheduler publishes the deadline events. Field names are a public contract.
 from typing import Annotated, Any, Literal, Union
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from schemas.instants import parse_instant
+from schemas.instants import parse_instant_strict
 
-CURRENT_SCHEMA_VERSION = 2
+CURRENT_SCHEMA_VERSION = 3
 
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$")]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
@@ -32,21 +32,22 @@ class Envelope(BaseModel):
     creator_id: Identifier
     """The creator (or merchant, seller, channel) the event is about; the Kafka key."""
     occurred_at: str = Field(max_length=40)
-    """RFC 3339 with a UTC offset, e.g. 2024-03-01T10:00:00+08:00. Naive times are rejected."""
+    """When it happened, RFC 3339 with a UTC offset, e.g. 2024-03-01T10:00:00+08:00. Naive times are rejected.
+    For a violation: when it was recorded and the creator told; its penalties and appeal window run from it."""
     source: Identifier
     """Who published it (a detector, the appeal desk, the exam service, the scheduler)."""
-    schema_version: Literal[2] = CURRENT_SCHEMA_VERSION
+    schema_version: Literal[3] = CURRENT_SCHEMA_VERSION
     """Contract version; older versions are upcast on intake."""
 
     @field_validator("occurred_at")
     @classmethod
     def _has_offset(cls, value: str) -> str:
-        parse_instant(value)
+        parse_instant_strict(value)
         return value
 
 
 class ViolationRecorded(Envelope):
-    """A detector found a violation."""
+    """A detector recorded a violation and the creator was told, at `occurred_at`."""
 
     type: Literal["violation_recorded"]
     violation_id: Identifier
@@ -55,8 +56,18 @@ class ViolationRecorded(Envelope):
     """Violation code from the creator's rulebook catalogue."""
     severity: Severity
     """Tier judged by the detector; the rulebook maps it to points and penalties."""
+    content_at: str | None = Field(default=None, max_length=40)
+    """When the misconduct itself happened, if earlier than the record (old content detected late).
+    It explains the record to auditors and never moves a deadline: penalties and the appeal window
+    run from `occurred_at`."""
     evidence: dict[str, Any] = Field(default_factory=dict)
     """Opaque to Tally, kept for auditors; at most 4 KiB as JSON."""
+
+    @model_validator(mode="after")
+    def _content_not_after_record(self) -> "ViolationRecorded":
+        if self.content_at is not None and parse_instant_strict(self.content_at) > parse_instant_strict(self.occurred_at):
+            raise ValueError("content_at: the misconduct cannot come after the record of it (occurred_at)")
+        return self
 
     @field_validator("evidence")
     @classmethod

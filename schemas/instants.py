@@ -9,13 +9,30 @@ from functools import lru_cache
 
 DAY = 86_400
 
+_MIDNIGHTS: dict[str, int] = {}
+"""'YYYY-MM-DD' + offset -> the instant that local day starts: a journal has few distinct days."""
 
-def parse_instant(text: str) -> int:
-    """RFC 3339 text to epoch seconds; a naive timestamp is an error."""
+
+def parse_instant_strict(text: str) -> int:
+    """RFC 3339 text to epoch seconds; a naive timestamp is an error. The validation path."""
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError("timestamp has no UTC offset")
     return int(moment.timestamp())
+
+
+def parse_instant(text: str) -> int:
+    """As `parse_instant_strict`, with a fast path for the common 'YYYY-MM-DDTHH:MM:SS' + 'Z' or '+HH:MM'
+    shapes (a replay parses one per event)."""
+    if (len(text) == 20 or len(text) == 25) and text[10] == "T" and text[13] == ":" and text[16] == ":":
+        key = text[:10] + text[19:]
+        midnight = _MIDNIGHTS.get(key)
+        if midnight is None:
+            midnight = _MIDNIGHTS[key] = parse_instant_strict(text[:10] + "T00:00:00" + text[19:])
+        hours, minutes, seconds = text[11:13], text[14:16], text[17:19]
+        if hours.isdigit() and minutes.isdigit() and seconds.isdigit() and hours < "24" and minutes < "60" and seconds < "60":
+            return midnight + int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+    return parse_instant_strict(text)
 
 
 @lru_cache(maxsize=65536)  # commands of one event share their instants; formatting dominates otherwise

@@ -1,7 +1,10 @@
 """Upcasters: bring events published under an older schema_version to the current one.
 
 Version 1 (the first detector SDK) used `id`, `kind`, `creator` and `ts`, and
-graded severity as an integer 1..3. Each upcaster takes a dict of version N
+graded severity as an integer 1..3. Version 2 left open whether a violation's
+`occurred_at` was the misconduct or the record; version 3 defines it as the
+record (when the creator was told) and adds `content_at` for the misconduct.
+A version 2 event is taken as recorded at its `occurred_at`. Each upcaster takes a dict of version N
 and returns a dict of version N+1; they chain, so adding version 3 is one
 function more.
 """
@@ -20,7 +23,11 @@ def _v1_to_v2(raw: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-UPCASTERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(raw: dict[str, Any]) -> dict[str, Any]:
+    return {**raw, "schema_version": 3}
+
+
+UPCASTERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def upcast(raw: dict[str, Any], current: int) -> dict[str, Any]:
