@@ -20,8 +20,9 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic_journal import creator_events  # noqa: E402
-from projections.replay import Replayer  # noqa: E402
-from projections.rulebook import Rulebooks, shipped_policies_dir  # noqa: E402
+from service.replay import Replayer  # noqa: E402
+from projections.rulebook import Rulebooks
+from service.policies import load_rulebooks, shipped_policies_dir  # noqa: E402
 from schemas.codec import decode_untrusted, encode  # noqa: E402
 from schemas.instants import DAY, format_instant, parse_instant  # noqa: E402
 
@@ -94,7 +95,7 @@ def main() -> int:
         loads(line)
     parse_seconds = time.perf_counter() - began
 
-    rulebooks = Rulebooks.from_dir(shipped_policies_dir(), "douyin-creator-2022")
+    rulebooks = load_rulebooks(shipped_policies_dir(), "douyin-creator-2022")
     replayer = Replayer(rulebooks)
     feed, out = replayer.feed, []
     began = time.perf_counter()

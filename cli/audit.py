@@ -12,8 +12,9 @@ import orjson
 
 from cli.common import add_rulebook_options, load_rulebooks, open_text, write_jsonl
 from cli.journal_source import KAFKA, add_kafka_options, events_only, journal
-from projections.audit import as_of, attach_events, verdict_text, verify
-from projections.replay import Replayer
+from render.text import verdict_text
+from service.audit import as_of, attach_events, verify
+from service.replay import Replayer
 from schemas.codec import encode
 
 

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from projections.policy import load_policy
-from projections.rulebook import Rulebooks, shipped_policies_dir
+from projections.rulebook import Rulebooks
+from service import policies as policy_files
+from service.policies import shipped_policies_dir
 from schemas.codec import Rejection, decode_trusted, decode_untrusted, encode
 
 DEFAULT_RULEBOOK = "douyin-creator-2022"
@@ -30,11 +31,7 @@ def add_rulebook_options(parser: argparse.ArgumentParser) -> None:
 
 def load_rulebooks(args: argparse.Namespace) -> Rulebooks:
     """The policy directory, with any --policy files added or replacing the same rulebook and role."""
-    policies = {p.key: p for p in map(load_policy, sorted(Path(args.policies).glob("*.yaml")))}
-    for path in args.policy:
-        extra = load_policy(path)
-        policies[extra.key] = extra
-    return Rulebooks(policies.values(), args.rulebook)
+    return policy_files.load_rulebooks(args.policies, args.rulebook, args.policy)
 
 
 def open_text(path: str) -> IO[str]:

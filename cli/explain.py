@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from cli.common import add_rulebook_options, load_rulebooks, read_events
-from projections.explain import timeline
+from service.explain import timeline
 from schemas.codec import Rejection
 
 

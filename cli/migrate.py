@@ -10,8 +10,8 @@ import sys
 
 from cli.common import add_rulebook_options, load_rulebooks, open_text, write_jsonl
 from cli.journal_source import add_kafka_options, events_only, journal
-from projections.audit import migration_candidates, migration_events
-from projections.replay import Replayer
+from service.audit import migration_candidates, migration_events
+from service.replay import Replayer
 
 
 def register(subparsers) -> None:

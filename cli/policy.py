@@ -8,8 +8,8 @@ import yaml
 from pydantic import ValidationError
 
 from cli.common import add_rulebook_options, load_rulebooks
-from projections.policy import load_policy
-from projections.scenarios import run_scenario
+from service.policies import load_policy
+from service.scenarios import run_scenario
 
 
 def register(subparsers) -> None:

@@ -5,7 +5,7 @@ import sys
 
 from cli.common import add_rulebook_options, load_rulebooks, write_jsonl
 from cli.journal_source import add_kafka_options, journal
-from projections.replay import Counts, Replayer
+from service.replay import Counts, Replayer
 from schemas.codec import Rejection
 
 
@@ -28,8 +28,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"line {number}: rejected, {event.reason}: {event.detail}", file=sys.stderr)
             continue
         folded = replayer.feed(event)
-        if folded.outcome.status == "rejected":
-            print(f"line {number}: rejected, {folded.outcome.reason} (event {event['event_id']})", file=sys.stderr)
+        outcome = folded.outcome
+        if outcome.status in ("rejected", "held"):
+            print(f"line {number}: {outcome.status}, {outcome.reason} (event {event['event_id']})", file=sys.stderr)
+        for resolution in outcome.resolved:
+            if resolution.status == "rejected":
+                print(f"line {number}: held event {resolution.event_id} rejected now, {resolution.reason}", file=sys.stderr)
         for command in folded.commands:
             write_jsonl(out, command)
     out.flush()
@@ -44,5 +48,5 @@ def run(args: argparse.Namespace) -> int:
 def summary(counts: Counts) -> str:
     totals = counts.as_dict()
     reasons = ", ".join(f"{reason} {n}" for reason, n in totals["rejected_by_reason"].items())
-    line = f"read {totals['read']}, folded {totals['folded']}, duplicates {totals['duplicates']}, rejected {totals['rejected']}"
+    line = f"read {totals['read']}, folded {totals['folded']}, held {totals['held']}, duplicates {totals['duplicates']}, rejected {totals['rejected']}"
     return line + (f" ({reasons})" if reasons else "") + f"; commands {sum(counts.commands.values())}"

@@ -9,7 +9,7 @@ import sys
 
 from cli.common import add_rulebook_options, load_rulebooks
 from cli.journal_source import add_kafka_options, events_only, journal
-from projections.report import creator_report, population_report
+from render.report import creator_report, population_report
 
 
 def register(subparsers) -> None:

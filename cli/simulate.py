@@ -11,9 +11,10 @@ import sys
 
 from cli.common import DEFAULT_RULEBOOK, load_rulebooks
 from cli.journal_source import add_kafka_options, events_only, journal
-from projections.audit import simulate, simulation_text
-from projections.policy import load_policy
-from projections.rulebook import shipped_policies_dir
+from render.text import simulation_text
+from service.audit import simulate
+from service.policies import load_policy
+from service.policies import shipped_policies_dir
 from schemas.codec import encode
 
 

@@ -1,41 +1,53 @@
 """The fold: `fold(state, event, rulebooks) -> (state, commands, outcome)`.
 
-Pure: no clock, no randomness, no I/O. The Faust agent, the replay CLI and the
-tests all call this one function, so live and replay cannot disagree.
+Pure: no clock, no randomness, no I/O. The Faust agent, the replay CLI and the tests all call
+this one function, so live and replay cannot disagree. What it decides is written down in
+docs/semantics.md; `tests/projections/oracle.py` decides the same the slow way.
 
 How one event is folded:
-1. Duplicates (same event_id within the late-event horizon) fold once; events
-   older than the horizon are refused as too late.
-2. The event joins the tail in event-time order (an appeal decision before its
-   violation, a late report of an exam taken in time: order is by occurred_at).
-3. The rules run over snapshot + tail; an overturned violation is left out, so
-   the timeline is recomputed as if it had never been recorded.
-4. Compared with what enforcement was already told: new penalties become
-   commands; told penalties that no longer follow, or that ended, become lifts.
-5. Events that can no longer change move into the snapshot.
+1. A duplicate event id folds once; an event older than the late-event horizon is refused.
+2. Appeals and decisions are checked against what is known; one that names something not yet
+   known is held until it arrives (or can no longer arrive).
+3. A timeline event (violation, exam result, enrolment, migration) takes its place by event time.
+   In order, it is applied to the head in place: O(1) whatever the history. Late, or when an
+   overturn removes a violation, the timeline is recomputed from the nearest checkpoint before
+   the change.
+4. The penalties that changed are compared with what enforcement was told
+   (`projections.reconcile`); the difference becomes commands.
+5. Leading events that can no longer change are settled into the snapshot.
+
+The state passed in is updated in place and returned: it is the creator's private working copy.
 """
 
-from base64 import urlsafe_b64encode
-from bisect import bisect_right
-from dataclasses import dataclass, field, replace
-from hashlib import blake2b
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from projections.reconcile import Reconciler, Told
 from projections.rulebook import Rulebook, Rulebooks
-from projections.rules import RULES
-from projections.run import Ended, Fired, Run
-from projections.run import command_id as _command_id
-from projections.state import L_VID, X_DEADLINE, X_MISSED, X_VID, Core, CreatorState
-from schemas.instants import DAY, format_instant, parse_instant
-from schemas.points import format_points
+from projections.state import (
+    AppealFiled, Cache, Checkpoint, Core, CreatorState, Decision, Enrolled, Entry, ExamResult, Fate, Held, Key, Migrated,
+    Recorded, fingerprint,
+)
+from projections.timeline import Run
+from schemas.commands import Command
+from schemas.instants import parse_instant
 
-# Fields of an event the rules read; the rest (evidence, statements, the original timestamp
-# text) stays in the journal.
-_KEPT_FIELDS = ("event_id", "type", "violation_id", "code", "severity", "outcome", "rulebook", "role", "score_percent", "command_id")
+CHECKPOINT_EVERY = 32
+"""A copy of the state is kept every this many tail entries: a recompute replays at most this many
+entries before the change, and settling starts from one."""
+
+TICKS = frozenset({"exam_due", "appeal_window_closed", "penalty_ended"})
+"""Scheduler events: they carry no rule of their own, only the passage of time."""
 
 
-# Settle a partly final tail only once this many leading events (or half a short tail) are final.
-_SETTLE_BATCH = 16
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A held event resolved by a later one: accepted (folded) or refused, with the reason."""
+
+    event_id: str
+    status: str
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +55,22 @@ class Outcome:
     """What became of one event."""
 
     status: str
-    """folded, duplicate or rejected."""
+    """folded, held, duplicate or rejected."""
     reason: str = ""
-    """For rejections (and duplicates): a stable, machine-readable reason."""
+    """For rejections, duplicates and held events: a stable, machine-readable reason."""
     score: int | None = None
-    """Score (or points) after the event, in hundredths; none when the event was not folded."""
+    """The creator's score (or points) after the event, in hundredths; none when it was refused."""
     rule: str = ""
-    notes: tuple[str, ...] = field(default=())
+    rulebook: str = ""
+    """The rulebook in force at the event's place in the timeline."""
+    notes: tuple[str, ...] = ()
+    resolved: tuple[Resolution, ...] = ()
+    """Held events this event resolved."""
 
 
 class Folded(NamedTuple):
     state: CreatorState
-    commands: list[dict[str, Any]]
+    commands: list[Command]
     outcome: Outcome
 
 
@@ -66,248 +82,498 @@ def new_state(creator_id: str, rulebooks: Rulebooks) -> CreatorState:
 def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks) -> Folded:
     if state is None:
         state = new_state(event["creator_id"], rulebooks)
-    event_id = event["event_id"]
-    at = parse_instant(event["occurred_at"])
-    rulebook = rulebooks[state.base.rulebook]
-    late = rulebook.late_seconds
-    # Duplicates are caught within the late-event horizon behind the latest instant seen, and
-    # anything older is refused, so none can slip through.
-    mark = fingerprint(event_id)
-    if mark in state.seen:
+    step = _Step(state, warm(state, rulebooks), rulebooks, event["event_id"])
+    cache = step.cache
+    if step.event_id in cache.ids or (state.refused and fingerprint(step.event_id) in state.refused):
         return Folded(state, [], Outcome("duplicate", "duplicate_event_id"))
-    if state.latest and at < state.latest - late:
-        return _refuse(state, mark, at, "too_late", rulebook)
-
-    state = warm(state, rulebooks)
-    revoked = state.revoked
-    overturn = event["type"] == "appeal_resolved" and event["outcome"] == "overturned"
-    if overturn and event["violation_id"] not in revoked:
-        revoked = {**revoked, event["violation_id"]: at}
-    slim = {key: event[key] for key in _KEPT_FIELDS if key in event}
-    when = max(at, state.base.clock)
-    tail = state.tail
-    position = len(tail) if not tail or when >= tail[-1][0] else bisect_right([entry[0] for entry in tail], when)
-    tail = [*tail[:position], [when, slim], *tail[position:]]
-
-    # Recompute from the latest checkpoint before the first step that changed (the new event's place,
-    # or the overturned violation's); in order and revoking nothing, that is the head itself.
-    start = position
-    if overturn:
-        start = min([start, *(i for i, (_, e) in enumerate(tail) if e.get("violation_id") == event["violation_id"] and e["type"] == "violation_recorded")])
-    checkpoints = [c for c in state.checkpoints if c[0] <= start]  # type: ignore[union-attr]
-    if start == len(state.tail):
-        begin, core = start, state.head
-    else:
-        begin, core = checkpoints[-1] if checkpoints else (0, state.base)
-    run, rejected, made = replay_from(core, tail, begin, revoked, rulebooks, state.creator_id, noting=position)  # type: ignore[arg-type]
-    if position in rejected:
-        return _refuse(state, mark, when, rejected[position], rulebook)
-
-    head = run.core
-    commands, one_offs, lifted = _reconcile(state, run, tail, event_id, begin)
-    checkpoints = [c for c in checkpoints if c[0] < begin] + made
-    base, tail, settled, checkpoints = _settle(state.base, tail, head, revoked, rulebooks, state.creator_id, checkpoints)
-    if settled:
-        gone = {entry[1]["event_id"] for entry in settled}
-        one_offs = [entry for entry in one_offs if entry[1] not in gone]
-    latest = max(state.latest, when)
-    seen = _recent(state.seen, mark, when, latest - late)
-    revoked = _recent(revoked, None, 0, latest - rulebook.record_days * DAY)
-    horizon = latest - rulebook.record_days * DAY
-    if lifted and min(entry[1] for entry in lifted.values()) < horizon:
-        lifted = {cid: entry for cid, entry in lifted.items() if entry[1] >= horizon}
-    new = CreatorState(state.creator_id, base, tail, seen, revoked, latest, lifted, head, [p[0] for p in head.active], one_offs, checkpoints)
-    outcome = Outcome("folded", score=head.score, rule=head.rule, notes=tuple(run.notes))
-    return Folded(new, commands, outcome)
+    at = parse_instant(event["occurred_at"])
+    if at < state.latest - step.rulebook.late_seconds:
+        return step.refuse(at, "too_late")
+    return _ACCEPT[event["type"]](step, event, at)
 
 
-def warm(state: CreatorState, rulebooks: Rulebooks) -> CreatorState:
-    """Fill in what a stored state leaves out: the head (snapshot + tail folded), the penalties in force
-    that enforcement was told of, the one-off commands of tail events, and checkpoints along the tail.
-    All follow from the rest."""
-    if state.head is not None:
-        return state
-    if not state.tail:
-        return replace(state, head=state.base, issued=[p[0] for p in state.base.active], one_offs=[], checkpoints=[])
-    run, _, made = replay_from(state.base, state.tail, 0, state.revoked, rulebooks, state.creator_id)
-    one_offs = [[f.command_id, state.tail[f.step][1]["event_id"]] for f in run.fired if f.instant]
-    return replace(state, head=run.core, issued=[p[0] for p in run.core.active], one_offs=one_offs, checkpoints=made)
+# Acceptance, one function per kind of event ------------------------------------------------
 
 
-def fingerprint(event_id: str) -> str:
-    """48 bits of an event id, base64: enough to tell a creator's recent events apart, a fraction of the size."""
-    return urlsafe_b64encode(blake2b(event_id.encode(), digest_size=6).digest()).decode()
+def _violation(step: "_Step", event: dict[str, Any], at: int) -> Folded:
+    state, vid = step.state, event["violation_id"]
+    if vid in state.revoked:
+        return step.refuse(at, "violation_overturned")
+    if vid in step.cache.violations or (state.known and fingerprint(vid) in state.known):
+        return step.refuse(at, "duplicate_violation")
+    entry = Recorded(at, step.event_id, vid, event["code"], event["severity"])
+    released = [w for w in state.waiting if type(w) is ExamResult and w.violation == vid]
+    reason = step.place([entry, *released], entry)
+    if reason is not None:
+        return step.refuse(at, reason)
+    for held in released:
+        step.release(held, "folded")
+    step.settle_waiting(vid)
+    return step.done()
 
 
-def _refuse(state: CreatorState, mark: str, at: int, reason: str, rulebook: Rulebook) -> Folded:
-    """Nothing changes but the memory of the event id, so a re-send is a duplicate, not a second verdict."""
-    latest = max(state.latest, at)
-    seen = _recent(state.seen, mark, at, latest - rulebook.late_seconds)
-    return Folded(replace(state, seen=seen, latest=latest), [], Outcome("rejected", reason))
+def _appeal(step: "_Step", event: dict[str, Any], at: int) -> Folded:
+    state, vid = step.state, event["violation_id"]
+    if vid in state.revoked or vid in state.decisions:
+        return step.refuse(at, "appeal_already_decided")
+    if vid in state.appeals or any(type(w) is AppealFiled and w.violation == vid for w in state.waiting):
+        return step.refuse(at, "appeal_already_filed")
+    appeal = AppealFiled(at, step.event_id, vid)
+    violation = step.cache.violations.get(vid)
+    if violation is None:
+        settled = state.known.get(fingerprint(vid)) if state.known else None
+        if settled is not None:
+            # Settled means no appeal can still be in time.
+            return step.refuse(at, "appeal_already_decided" if settled & 1 else "appeal_window_closed")
+        return step.hold(appeal, "waiting_for_violation")
+    reason = step.appeal_refusal(violation, appeal)
+    if reason is not None:
+        return step.refuse(at, reason)
+    state.appeals[vid] = appeal
+    step.cache.ids.add(appeal.event_id)
+    step.accept(at)
+    step.settle_waiting(vid)
+    return step.done()
 
 
-def _recent(memory: dict[str, int], key: str | None, at: int, horizon: int) -> dict[str, int]:
-    """Add `key` (if any) to an id -> instant memory and forget entries older than the horizon.
-    Forgetting waits until the oldest entry is a day past it, so a busy creator does not rebuild
-    the memory on every event; nothing inside the horizon is ever forgotten."""
-    if memory and next(iter(memory.values())) < horizon - DAY:
-        memory = {k: t for k, t in memory.items() if t >= horizon}
-    elif key is not None:
-        memory = dict(memory)
-    if key is not None:
-        memory[key] = at
-    return memory
+def _decision(step: "_Step", event: dict[str, Any], at: int) -> Folded:
+    state, vid = step.state, event["violation_id"]
+    if vid in state.revoked or vid in state.decisions or any(type(w) is Decision and w.violation == vid for w in state.waiting):
+        return step.refuse(at, "appeal_already_decided")
+    decision = Decision(at, step.event_id, vid, event["outcome"] == "overturned")
+    if vid not in step.cache.violations and state.known:
+        settled = state.known.get(fingerprint(vid))
+        if settled is not None:
+            return step.refuse(at, "appeal_already_decided" if settled & 1 else "no_appeal_on_file")
+    appeal = state.appeals.get(vid)
+    if appeal is not None:
+        if appeal.at > at:
+            return step.refuse(at, "no_appeal_on_file")  # decided before it was filed
+        step.accept(at)
+        step.decide(decision)
+        return step.done()
+    waiting_for = "waiting_for_appeal" if vid in step.cache.violations else "waiting_for_violation"
+    if not step.could_still_match(decision, step.frontier(max(state.latest, at))):
+        return step.refuse(at, "no_appeal_on_file" if waiting_for == "waiting_for_appeal" else "violation_unknown")
+    return step.hold(decision, waiting_for)
 
 
-# A copy of the state is kept every this many tail steps, so a recompute replays at most this many
-# events before reaching the change (a busy creator's tail can hold thousands).
-CHECKPOINT_EVERY = 32
+def _exam_result(step: "_Step", event: dict[str, Any], at: int) -> Folded:
+    state, vid = step.state, event.get("violation_id")
+    passed = event["type"] == "exam_passed"
+    result = ExamResult(at, step.event_id, vid, passed, event.get("score_percent", 100 if passed else 0))
+    if vid is not None:
+        exam = next((x for x in step.cache.head.exams if x.violation == vid), None)
+        if exam is not None and at < exam.deadline and max(state.latest, at) > exam.deadline + step.rulebook.grace_seconds:
+            return step.refuse(at, "exam_report_too_late")
+        known = vid in step.cache.violations or vid in state.revoked or (state.known and fingerprint(vid) in state.known)
+        if not known:
+            return step.hold(result, "waiting_for_violation")
+    reason = step.place([result], result)
+    return step.refuse(at, reason) if reason is not None else step.done()
 
 
-def replay(base: Core, tail: list[list], revoked: dict[str, int], rulebooks: Rulebooks, creator_id: str, noting: int = -1) -> tuple[Run, dict[int, str]]:
-    """Run the rules over the snapshot and the tail; returns the run and the tail positions refused."""
-    run, rejected, _ = replay_from(base, tail, 0, revoked, rulebooks, creator_id, noting)
-    return run, rejected
+def _enrolment(step: "_Step", event: dict[str, Any], at: int) -> Folded:
+    entry = Enrolled(at, step.event_id, event["rulebook"], event.get("role"))
+    reason = step.place([entry], entry)
+    return step.refuse(at, reason) if reason is not None else step.done()
 
 
-def replay_from(core: Core, tail: list[list], first: int, revoked: dict[str, int], rulebooks: Rulebooks, creator_id: str, noting: int = -1):
-    """Run the rules over tail[first:], starting from `core` (the state before step `first`).
-    Returns the run, the positions refused, and the checkpoints made: (step, state before that step)."""
-    run = Run(core.copy(), rulebooks, creator_id, noting=noting)
-    rejected: dict[int, str] = {}
-    made: list[tuple[int, Core]] = []
-    for step in range(first, len(tail)):
-        if step % CHECKPOINT_EVERY == 0 and step:
-            made.append((step, run.core.copy()))
-        at, event = tail[step]
-        reason = _apply(run, step, at, event, revoked)
-        if reason:
-            rejected[step] = reason
-    return run, rejected, made
+def _migration(step: "_Step", event: dict[str, Any], at: int) -> Folded:
+    entry = Migrated(at, step.event_id, event["rulebook"])
+    reason = step.place([entry], entry)
+    return step.refuse(at, reason) if reason is not None else step.done()
 
 
-def _apply(run: Run, step: int, at: int, event: dict[str, Any], revoked: dict[str, int]) -> str | None:
-    run.step = step
-    if event["type"] == "violation_recorded" and event["violation_id"] in revoked:
-        run.note(f"{event['violation_id']} was overturned on appeal: left out of the timeline")
+def _tick(step: "_Step", event: dict[str, Any], at: int) -> Folded:
+    """Scheduler deadline events: time passes to them. They are idempotent, so they are not remembered."""
+    if at <= step.state.latest:
+        step.notes.append("the creator's clock is already past this instant")
+    step.accept(at)
+    return step.done()
+
+
+_ACCEPT = {
+    "violation_recorded": _violation,
+    "appeal_filed": _appeal,
+    "appeal_resolved": _decision,
+    "exam_passed": _exam_result,
+    "exam_failed": _exam_result,
+    "creator_enrolled": _enrolment,
+    "rulebook_migrated": _migration,
+    **{kind: _tick for kind in TICKS},
+}
+
+
+# The working of one call ---------------------------------------------------------------------
+
+
+class _Step:
+    """One call of fold: the state it updates and what it has to report."""
+
+    __slots__ = ("state", "cache", "rulebooks", "event_id", "changes", "overturned", "resolved", "notes", "rulebook_at")
+
+    def __init__(self, state: CreatorState, cache: Cache, rulebooks: Rulebooks, event_id: str):
+        self.state, self.cache, self.rulebooks, self.event_id = state, cache, rulebooks, event_id
+        self.changes: dict[str, Told | None] = {}
+        """Penalties this call changed, with what enforcement knew of them before it: one reconciliation
+        at the end, so a penalty decided and undone within one event is never sent."""
+        self.overturned = ""
+        self.resolved: list[Resolution] = []
+        self.notes: list[str] = []
+        self.rulebook_at = ""
+
+    @property
+    def rulebook(self) -> Rulebook:
+        return self.rulebooks[self.cache.head.rulebook]
+
+    def frontier(self, latest: int) -> int:
+        """The oldest instant an event may still carry and take its place."""
+        return latest - self.rulebook.late_seconds
+
+    # Outcomes ---------------------------------------------------------------
+    def done(self, status: str = "folded", reason: str = "") -> Folded:
+        head = self.cache.head
+        outcome = Outcome(status, reason, head.score, head.rule, self.rulebook_at or head.rulebook, tuple(self.notes), tuple(self.resolved))
+        return Folded(self.state, self.reconcile(), outcome)
+
+    def refuse(self, at: int, reason: str) -> Folded:
+        """Nothing changes but the memory of the event id, so a re-send is a duplicate, not a second verdict."""
+        state = self.state
+        refused = state.refused
+        _forget_oldest(refused, lambda when: when < self.frontier(state.latest))
+        refused[fingerprint(self.event_id)] = at
+        return Folded(state, self.reconcile(), Outcome("rejected", reason, notes=tuple(self.notes), resolved=tuple(self.resolved)))
+
+    def hold(self, held: Held, reason: str) -> Folded:
+        self.state.waiting.append(held)
+        self.cache.ids.add(held.event_id)
+        self.accept(held.at)
+        return self.done("held", reason)
+
+    def release(self, held: Held, status: str, reason: str = "") -> None:
+        self.state.waiting.remove(held)
+        if status == "rejected":
+            self.cache.ids.discard(held.event_id)
+            self.state.refused[fingerprint(held.event_id)] = held.at
+        self.resolved.append(Resolution(held.event_id, status, reason))
+
+    # Time -------------------------------------------------------------------
+    def accept(self, at: int) -> None:
+        """An accepted event moves the creator's clock: time passes to it, and held events that can no
+        longer be matched are refused."""
+        state, cache = self.state, self.cache
+        if at <= state.latest:
+            return
+        state.latest = at
+        head = cache.head
+        if at > head.clock:
+            run = Run(head, self.rulebooks, state.creator_id)
+            run.advance(at)
+            _absorb(run, cache.fates, self.changes)
+        if state.waiting:
+            self.expire_waiting()
+        self.settle()
+
+    def expire_waiting(self) -> None:
+        frontier = self.frontier(self.state.latest)
+        for held in list(self.state.waiting):
+            if type(held) is Decision:
+                if not self.could_still_match(held, frontier):
+                    self.release(held, "rejected", "no_appeal_on_file" if held.violation in self.cache.violations else "violation_unknown")
+            elif held.at < frontier:  # its violation, recorded no later than it, can no longer arrive
+                self.release(held, "rejected", "violation_unknown")
+
+    # Appeals ----------------------------------------------------------------
+    def appeal_refusal(self, violation: Recorded, appeal: AppealFiled) -> str | None:
+        """seed 001 §3.4: an appeal within the window, counted from when the creator was told."""
+        if appeal.at < violation.at:
+            return "appeal_before_violation"
+        if appeal.at >= self.rulebook.appeal_deadline(violation.at):
+            return "appeal_window_closed"
         return None
-    run.advance(at)
-    return RULES[event["type"]](run, event, at)
 
+    def could_still_match(self, decision: Decision, frontier: int) -> bool:
+        """Can an appeal filed in time, and no later than the decision, still arrive inside the horizon?"""
+        violation = self.cache.violations.get(decision.violation)
+        if violation is None:
+            return frontier <= decision.at
+        latest_filing = min(decision.at, self.rulebook.appeal_deadline(violation.at) - 1)
+        return max(frontier, violation.at) <= latest_filing
 
-def _reconcile(state: CreatorState, run: Run, tail: list[list], event_id: str, begin: int):
-    """New penalties in the timeline become commands; told ones that no longer hold are lifted.
+    def settle_waiting(self, vid: str) -> None:
+        """A violation or appeal arrived: held events naming it are decided now."""
+        for held in [w for w in self.state.waiting if w.violation == vid]:
+            if type(held) is AppealFiled:
+                violation = self.cache.violations.get(vid)
+                if violation is None:
+                    continue
+                reason = self.appeal_refusal(violation, held)
+                if reason is not None:
+                    self.release(held, "rejected", reason)
+                    continue
+                self.release(held, "folded")
+                self.state.appeals[vid] = held
+                self.cache.ids.add(held.event_id)
+        for held in [w for w in self.state.waiting if w.violation == vid and type(w) is Decision]:
+            appeal = self.state.appeals.get(vid)
+            if appeal is None:
+                continue
+            if appeal.at > held.at:
+                self.release(held, "rejected", "no_appeal_on_file")
+                continue
+            self.release(held, "folded")
+            self.cache.ids.add(held.event_id)
+            self.decide(held)
 
-    Returns the commands and the one-off commands still revocable, as [command id, id of the tail
-    event during which it fired]."""
-    in_force = {p[0] for p in run.core.active}
-    told_one_offs = {entry[0] for entry in state.one_offs}  # type: ignore[union-attr]
-    told = set(state.issued) | told_one_offs  # type: ignore[arg-type]
-    fired_one_offs = [[f.command_id, tail[f.step][1]["event_id"]] for f in run.fired if f.instant]
-    # One-offs of steps before the run began stand as they were; the run re-fired all later ones that still follow.
-    if begin >= len(state.tail):
-        kept = state.one_offs
-    else:
-        before = {entry[1]["event_id"] for entry in tail[:begin]}
-        kept = [entry for entry in state.one_offs if entry[1] in before]  # type: ignore[union-attr]
-    one_offs = [*kept, *fired_one_offs]
-    still = {entry[0] for entry in one_offs}
-    rulebook, lifted = run.rulebook, state.lifted
-    commands: list[tuple[int, int, dict[str, Any]]] = []
-    for f in run.fired:
-        if f.command_id not in told and (f.instant or f.command_id in in_force):
-            sent = issued_id(run.creator_id, f.command_id, lifted)
-            commands.append((f.effective_from, len(commands), _command(run.creator_id, sent, f, run.rulebooks[f.rulebook])))
-    for cid in [*state.issued, *(entry[0] for entry in state.one_offs)]:  # type: ignore[union-attr, misc]
-        if cid in in_force or cid in still:
-            continue
-        # Dated at the creator's clock: a late event's own time can precede the penalty it undoes.
-        ended = run.ended.get(cid) or Ended("no_longer_follows", run.core.clock, [event_id], run.core.score)
-        commands.append((ended.at, len(commands), _lift(run.creator_id, issued_id(run.creator_id, cid, lifted), ended, rulebook)))
-        lifted = {**lifted, cid: [lifted.get(cid, [0])[0] + 1, run.core.clock]}
-    commands.sort(key=lambda entry: (entry[0], entry[1]))
-    return [command for _, _, command in commands], one_offs, lifted
+    def decide(self, decision: Decision) -> None:
+        """Sustained: the handling stands. Overturned: the violation leaves the timeline as if never recorded."""
+        state, cache = self.state, self.cache
+        cache.ids.add(decision.event_id)
+        if not decision.overturned:
+            state.decisions[decision.violation] = decision
+            return
+        state.revoked[decision.violation] = decision
+        violation = cache.violations.pop(decision.violation)
+        cache.ids.discard(violation.event_id)  # a re-send is now refused as overturned, as after a restore
+        position = bisect_left(state.tail, _key(violation), key=_key)
+        del state.tail[position]
+        self.overturned = violation.event_id
+        self.recompute(position, None)
 
+    # The timeline -------------------------------------------------------------
+    def place(self, entries: list[Entry], noted: Entry) -> str | None:
+        """Put entries on the timeline by (event time, event id). Returns the noted entry's refusal reason,
+        having changed nothing, or None."""
+        state, cache = self.state, self.cache
+        latest = max(state.latest, max(e.at for e in entries))
+        tail = state.tail
+        if all(e.at >= cache.head.clock for e in entries) and all(_key(a) < _key(b) for a, b in zip([*tail[-1:], *entries], entries)):
+            for entry in entries:
+                reason = self.append(entry, noted)
+                if reason is not None:
+                    return reason
+        else:
+            first = len(tail)
+            for entry in entries:
+                position = bisect_right(tail, _key(entry), key=_key)
+                tail.insert(position, entry)
+                first = min(first, position)
+            reason = self.recompute(first, noted, latest=latest)
+            if reason is not None:
+                for entry in entries:
+                    tail.remove(entry)
+                return reason
+        for entry in entries:
+            cache.ids.add(entry.event_id)
+            if type(entry) is Recorded:
+                cache.violations[entry.violation] = entry
+        self.accept(latest)
+        return None
 
-def issued_id(creator_id: str, command_id: str, lifted: dict[str, list[int]]) -> str:
-    """The id enforcement knows a penalty by. A penalty that comes back after being lifted (an overturn
-    restores one it had superseded) is a new decision with an id of its own, or consumers deduping by
-    id would drop it; so is each lift of it."""
-    times = lifted[command_id][0] if command_id in lifted else 0
-    return command_id if not times else _command_id(creator_id, command_id, f"reissue:{times}", "reissue")
+    def append(self, entry: Entry, noted: Entry) -> str | None:
+        """In order: apply to the head in place."""
+        state, cache = self.state, self.cache
+        run = Run(cache.head, self.rulebooks, state.creator_id, noting=entry is noted)
+        reason = run.check(entry)
+        if reason is not None:
+            return reason
+        position = len(state.tail)
+        if position and position % CHECKPOINT_EVERY == 0:
+            cache.checkpoints.append(Checkpoint(position, cache.head.copy()))
+        run.apply(entry)
+        state.tail.append(entry)
+        _absorb(run, cache.fates, self.changes)
+        if entry is noted:
+            self.rulebook_at = run.core.rulebook
+            self.notes += run.notes
+        return None
 
+    def recompute(self, start: int, noted: Entry | None, latest: int | None = None) -> str | None:
+        """Refold the tail from the nearest checkpoint at or before `start` (the first position that changed).
+        Nothing is committed if the noted entry is refused at its place."""
+        state, cache = self.state, self.cache
+        checkpoints, tail = cache.checkpoints, state.tail
+        index = bisect_right(checkpoints, start, key=lambda c: c.position)
+        origin = checkpoints[index - 1] if index else None
+        position, core = (origin.position, origin.core.copy()) if origin else (0, state.base.copy())
+        # Everything decided up to the origin is in its state: up to the entry before it, and whatever time
+        # (a scheduler tick) advanced it to since.
+        after = max(_key(tail[position - 1]), (core.clock, "")) if position else None
+        fates, in_force = cache.fates, {p.id for p in core.active}
+        # What enforcement was told of every penalty this recompute may decide again.
+        told = {cid: (f.penalty, f.end) for cid, f in fates.items() if after is None or f.key > after or cid in in_force}
+        work = {cid: Fate(fates[cid].penalty, fates[cid].key) for cid in in_force}
+        run = Run(core, self.rulebooks, state.creator_id)
+        made: list[Checkpoint] = []
+        noted_before = len(self.notes)
+        for i in range(position, len(tail)):
+            if i > position and i % CHECKPOINT_EVERY == 0:
+                made.append(Checkpoint(i, core.copy()))
+            entry = tail[i]
+            run.noting = entry is noted
+            reason = run.step(entry)
+            if reason is not None:
+                if entry is noted:
+                    del self.notes[noted_before:]
+                    return reason
+                self.notes.append(f"{entry.event_id} no longer applies at its place: {reason}")
+            _absorb(run, work, None)
+            if run.noting:
+                self.rulebook_at = run.core.rulebook
+                self.notes += run.notes
+                run.notes = []
+        run.noting = False
+        run.advance(max(state.latest, latest or 0))
+        _absorb(run, work, None)
+        # Commit: penalties in force at the origin keep their place in the (timeline-ordered) fates; the
+        # rest after the origin are replaced by what was decided now, in order.
+        for cid in told:
+            if cid not in in_force:
+                del fates[cid]
+        fates.update(work)
+        cache.head = core
+        cache.checkpoints = checkpoints[:index] + made
+        for cid, was in told.items():
+            self.changes.setdefault(cid, was)
+        for cid in work:
+            self.changes.setdefault(cid, None)
+        return None
 
-def _command(creator_id: str, sent: str, fired: Fired, rulebook: Rulebook) -> dict[str, Any]:
-    return {
-        "command_id": sent,
-        "creator_id": creator_id,
-        "action": fired.action,
-        "effective_from": format_instant(fired.effective_from),
-        "effective_until": None if fired.effective_until is None else format_instant(fired.effective_until),
-        "lifts": None,
-        "reason": _reason(rulebook, fired.rule, fired.score_before, fired.score_after, fired.caused_by, fired.detail),
-    }
+    def reconcile(self) -> list[Command]:
+        if not self.changes:
+            return []
+        state, cache = self.state, self.cache
+        reconciler = Reconciler(state.creator_id, self.rulebooks, state.lifted, cache.head.clock, cache.head.score, cache.head.rulebook)
+        reconciler.apply(((cid, told, cache.fates.get(cid)) for cid, told in self.changes.items()), self.event_id, self.overturned)
+        self.changes = {}
+        return reconciler.commands()
 
+    # Settling -----------------------------------------------------------------
+    def settle(self) -> None:
+        """Move into the snapshot the leading entries no late event, appeal or decision can change any more.
+        Tried every CHECKPOINT_EVERY entries, or when the whole tail is past the horizon."""
+        state, cache = self.state, self.cache
+        tail = state.tail
+        if not tail:
+            return
+        rulebook = self.rulebook
+        frontier = self.frontier(state.latest)
+        if tail[0].at >= frontier or (len(tail) % CHECKPOINT_EVERY and tail[-1].at >= frontier):
+            return
+        count = 0
+        for entry in tail:
+            if entry.at >= frontier or (type(entry) is Recorded and self.holds(entry, frontier, rulebook)):
+                break
+            count += 1
+        if not count:
+            return
+        # The state just after the settled entries, no later than the frontier (where late events may still go).
+        checkpoints = cache.checkpoints
+        index = bisect_right(checkpoints, count, key=lambda c: c.position)
+        while index and checkpoints[index - 1].position == count and checkpoints[index - 1].core.clock >= frontier:
+            index -= 1
+        origin = checkpoints[index - 1] if index else None
+        core = origin.core.copy() if origin else state.base.copy()
+        run = Run(core, self.rulebooks, state.creator_id)
+        for entry in tail[origin.position if origin else 0:count]:
+            run.step(entry)
+        settled, state.base, state.tail = tail[:count], core, tail[count:]
+        cache.checkpoints = [Checkpoint(c.position - count, c.core) for c in checkpoints if c.position > count]
+        for entry in settled:
+            cache.ids.discard(entry.event_id)
+            if type(entry) is Recorded:
+                self.forget_violation(entry)
+        self.forget_fates(core, max(_key(settled[-1]), (core.clock, "")))
+        memory = state.latest - rulebook.memory_seconds
+        _forget_oldest(state.known, lambda value: value >> 1 < memory)
 
-def _lift(creator_id: str, lifted: str, ended: Ended, rulebook: Rulebook) -> dict[str, Any]:
-    return {
-        "command_id": _command_id(creator_id, lifted, "lift", "lift"),
-        "creator_id": creator_id,
-        "action": "lift",
-        "effective_from": format_instant(ended.at),
-        "effective_until": None,
-        "lifts": lifted,
-        "reason": _reason(rulebook, f"lift:{ended.rule}", ended.score, ended.score, ended.caused_by, ""),
-    }
-
-
-def _reason(rulebook: Rulebook, rule: str, before: int, after: int, caused_by: list[str], detail: str) -> dict[str, Any]:
-    return {
-        "policy_id": rulebook.policy.id,
-        "policy_version": rulebook.policy.version,
-        "rule": rule,
-        "score_before": format_points(before),
-        "score_after": format_points(after),
-        "caused_by": caused_by,
-        "detail": detail,
-    }
-
-
-def _settle(base: Core, tail: list[list], head: Core, revoked: dict[str, int], rulebooks: Rulebooks, creator_id: str, checkpoints: list):
-    """Move into the snapshot the leading events that can no longer change; returns the new snapshot,
-    the rest of the tail, the events settled, and the checkpoints renumbered for the shorter tail."""
-    rulebook = rulebooks[head.rulebook]
-    settled = 0
-    for at, event in tail:
-        if not _final(at, event, head, rulebook, revoked):
-            break
-        settled += 1
-    if settled == len(tail):
-        return head, [], tail, []
-    if settled < min(_SETTLE_BATCH, len(tail) // 2 or 1):
-        # Settling part of the tail replays that part; wait until it is worth it. The timing is a
-        # function of the state alone, so every replay settles at the same steps.
-        return base, tail, [], checkpoints
-    usable = [c for c in checkpoints if c[0] <= settled]
-    begin, core = usable[-1] if usable else (0, base)
-    if begin < settled:
-        core = replay_from(core, tail[:settled], begin, revoked, rulebooks, creator_id)[0].core
-    return core, tail[settled:], tail[:settled], [(i - settled, c) for i, c in checkpoints if i > settled]
-
-
-def _final(at: int, event: dict[str, Any], head: Core, rulebook: Rulebook, revoked: dict[str, int]) -> bool:
-    kind = event["type"]
-    if kind == "violation_recorded":
-        vid = event["violation_id"]
-        if vid in revoked:
-            return True
-        # An open window or an undecided appeal can still overturn it, however old it is.
-        if vid in head.appeals or head.clock < rulebook.appeal_deadline(at):
+    def holds(self, violation: Recorded, frontier: int, rulebook: Rulebook) -> bool:
+        """Can this violation still be overturned? Then it stays on the timeline."""
+        state, vid = self.state, violation.violation
+        if vid in state.decisions:
             return False
-        grace = rulebook.policy.exam_report_grace_days * DAY
-        return not any(x[X_VID] == vid and (not x[X_MISSED] or x[X_DEADLINE] + grace > head.clock) for x in head.exams)
-    if kind == "appeal_filed" and head.clock - at < rulebook.late_seconds:
-        # An appeal that arrived before its violation waits for it, within the late-event horizon.
-        vid = event["violation_id"]
-        return vid in revoked or vid not in head.appeals or vid in [e[L_VID] for e in head.ledger]
-    return True
+        if vid in state.appeals or any(w.violation == vid for w in state.waiting):
+            return True
+        return rulebook.appeal_deadline(violation.at) > frontier  # an appeal in time may still arrive
+
+    def forget_violation(self, violation: Recorded) -> None:
+        state, cache, vid = self.state, self.cache, violation.violation
+        cache.violations.pop(vid, None)
+        decided = state.decisions.pop(vid, None)
+        appeal = state.appeals.pop(vid, None)
+        for record in (decided, appeal):
+            if record is not None:
+                cache.ids.discard(record.event_id)
+        state.known[fingerprint(vid)] = violation.at * 2 + (1 if decided else 0)
+
+    def forget_fates(self, base: Core, last: Key) -> None:
+        """Penalties decided before the snapshot (at or before the last settled entry) and no longer in force
+        there can no longer change."""
+        cache, state = self.cache, self.state
+        in_force = {p.id for p in base.active}
+        doomed = []
+        for cid, fate in cache.fates.items():  # timeline order: stop at the first decided after the snapshot
+            if fate.key > last:
+                break
+            if cid not in in_force:
+                doomed.append(cid)
+        for cid in doomed:
+            del cache.fates[cid]
+        if state.lifted:
+            for cid in [c for c, (_, at) in state.lifted.items() if at < base.clock and c not in cache.fates]:
+                del state.lifted[cid]
+
+
+def _key(entry: Entry) -> tuple[int, str]:
+    return entry.at, entry.event_id
+
+
+def _forget_oldest(memory: dict[int, int], expired) -> None:
+    """Drop the oldest entries of an insertion-ordered memory while they are expired."""
+    while memory:
+        key, value = next(iter(memory.items()))
+        if not expired(value):
+            return
+        del memory[key]
+
+
+def _absorb(run: Run, fates: dict[str, Fate], changes: dict[str, Told | None] | None) -> None:
+    """Move what a run decided into the fates; note in `changes` what enforcement knew before."""
+    for key, p in run.fired:
+        if changes is not None and p.id not in changes:
+            changes[p.id] = None
+        fates[p.id] = Fate(p, key)
+    for p, ended in run.ended:
+        fate = fates.get(p.id)
+        if fate is None:
+            fate = fates[p.id] = Fate(p, run.place)
+        if changes is not None and p.id not in changes:
+            changes[p.id] = (fate.penalty, fate.end)
+        fate.end = ended
+    run.fired, run.ended = [], []
+
+
+def warm(state: CreatorState, rulebooks: Rulebooks) -> Cache:
+    """Build what a stored state leaves out: the head (snapshot + tail, advanced to the latest event),
+    the penalties enforcement was told of, checkpoints along the tail, the ids held. All follow from
+    the rest, so a restored worker decides exactly as one that never stopped."""
+    if state.cache is not None:
+        return state.cache
+    core = state.base.copy()
+    fates = {p.id: Fate(p, (-1, "")) for p in core.active}
+    run = Run(core, rulebooks, state.creator_id)
+    checkpoints = []
+    for i, entry in enumerate(state.tail):
+        if i and i % CHECKPOINT_EVERY == 0:
+            checkpoints.append(Checkpoint(i, core.copy()))
+        run.step(entry)
+        _absorb(run, fates, None)
+    run.advance(state.latest)
+    _absorb(run, fates, None)
+    ids = {e.event_id for e in state.tail}
+    for records in (state.appeals.values(), state.decisions.values(), state.revoked.values(), state.waiting):
+        ids.update(r.event_id for r in records)
+    violations = {e.violation: e for e in state.tail if type(e) is Recorded}
+    state.cache = Cache(core, fates, checkpoints, ids, violations)
+    return state.cache

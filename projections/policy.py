@@ -3,13 +3,11 @@
 Policies are data (YAML or JSON). This model is the format's reference: each
 field's docstring says what it means. Points are decimal strings ("0.5") and
 become exact hundredths on load. Numbers no source publishes are marked in the
-file's `illustrative` list.
+file's `illustrative` list. Reading files is an adapter's job (`service.policies`).
 """
 
-from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.commands import Action
@@ -45,6 +43,9 @@ class Penalty(Strict):
     (Douyin: product-sharing penalties), and `overlap` decides what happens when one still runs."""
     level: int = 0
     """Rank within the group; higher wins."""
+    extend_on_points: bool = False
+    """While it runs, each violation that adds points imposes it again from that violation, for its
+    days (Shopee: the tier-5 freeze is extended if more points arrive)."""
 
     @model_validator(mode="after")
     def _instant_has_no_period(self) -> "Penalty":
@@ -191,6 +192,22 @@ class Score(Strict):
     cap: str | None = None
 
 
+class ExpectedCommand(Strict):
+    """One command a scenario expects; keys left out are not compared. An unknown key is an error."""
+
+    action: Action
+    rule: str | None = None
+    """The reason's rule, e.g. node:8 or lift:period_over."""
+    effective_from: str | None = None
+    effective_until: str | None = None
+    """RFC 3339 UTC; write null to expect an open-ended penalty."""
+
+    def compared(self) -> dict[str, str | None]:
+        """The keys the scenario pins down: action always, the others where given (null included)."""
+        given = self.model_dump(exclude_unset=True, mode="json")
+        return {key: given[key] for key in ("action", "rule", "effective_from", "effective_until") if key in given}
+
+
 class Scenario(Strict):
     """A policy test: given these events, expect these commands and this score."""
 
@@ -199,8 +216,8 @@ class Scenario(Strict):
     """The clause of the rulebook this scenario proves."""
     creator_id: str = "creator-1"
     events: list[dict]
-    expect_commands: list[dict]
-    """Each: action, and optionally rule, effective_from, effective_until, lifts_action. Order matters."""
+    expect_commands: list[ExpectedCommand]
+    """The commands in the order they are decided."""
     expect_score: str
 
 
@@ -229,7 +246,8 @@ class Policy(Strict):
     leniency: Leniency | None = None
     exam_credit: ExamCredit | None = None
     exam_report_grace_days: int = Field(default=7, ge=0)
-    """How long after a deadline a pass dated before it can still arrive and undo the miss."""
+    """How long after a deadline an exam result dated before it can still be reported and undo the miss;
+    a later report is refused as exam_report_too_late. No source gives it: list it as illustrative."""
     recovery: Recovery | None = None
     point_expiry_days: int | None = Field(default=None, ge=1)
     """Each violation's points drop off this many days after it (TikTok, YouTube: 90)."""
@@ -238,7 +256,11 @@ class Policy(Strict):
     clear_out: ClearOut | None = None
     migration: Migration | None = None
     late_event_days: int = Field(default=30, ge=1)
-    """Events older than this behind the creator's latest are refused as too late; duplicates are caught within it."""
+    """The late-event horizon: an event up to this many days behind the creator's latest accepted event
+    takes its true place in the timeline; an older one is refused as too_late (docs/semantics.md)."""
+    violation_memory_days: int = Field(default=365, ge=1)
+    """How long a settled violation id is remembered: a re-report within it is refused as
+    duplicate_violation, a late appeal for it as appeal_window_closed. Overturns are remembered forever."""
     scenarios: list[Scenario] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -249,6 +271,10 @@ class Policy(Strict):
             raise ValueError("credit mode needs a cap")
         if self.clear_out and self.score.mode != "points":
             raise ValueError("clear_out applies to points mode")
+        if self.exam_report_grace_days > self.late_event_days:
+            raise ValueError("exam_report_grace_days cannot exceed late_event_days: a report past the horizon is too late anyway")
+        if self.violation_memory_days < self.late_event_days + self.appeals.window_days:
+            raise ValueError("violation_memory_days must cover late_event_days + appeals.window_days, or a late appeal could find its violation forgotten")
         return self
 
     @property
@@ -258,9 +284,3 @@ class Policy(Strict):
 
 def rulebook_key(rulebook: str, role: str | None) -> str:
     return f"{rulebook}/{role}" if role else rulebook
-
-
-def load_policy(path: str | Path) -> Policy:
-    """Read and validate one policy file (YAML or JSON)."""
-    with open(path, encoding="utf-8") as handle:
-        return Policy.model_validate(yaml.safe_load(handle))

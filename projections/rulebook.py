@@ -3,11 +3,9 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from pathlib import Path
 from typing import Iterable
 
-import policies
-from projections.policy import Node, Penalty, Policy, load_policy, rulebook_key
+from projections.policy import Node, Penalty, Policy, rulebook_key
 from schemas.instants import DAY
 from schemas.points import to_hundredths
 
@@ -70,14 +68,31 @@ class Rulebook:
         return to_hundredths(clear_out.at) if clear_out else None
 
     @cached_property
-    def record_days(self) -> int:
-        """How long a violation record matters: appeals, duplicates, repeat-offence windows."""
-        policy = self.policy
-        return max([policy.appeals.window_days, policy.late_event_days, *(e.window_days for e in policy.escalation)])
+    def ledger_seconds(self) -> int:
+        """How long a record without live points is kept: the longest repeat-offence window that reads it."""
+        return max((e.window_days for e in self.policy.escalation), default=0) * DAY
+
+    @cached_property
+    def keeps_records(self) -> bool:
+        """Points mode keeps every record with live points (they are the total); credit mode only
+        what a repeat-offence rule will read."""
+        return not self.credit or self.ledger_seconds > 0
 
     @cached_property
     def late_seconds(self) -> int:
         return self.policy.late_event_days * DAY
+
+    @cached_property
+    def grace_seconds(self) -> int:
+        return self.policy.exam_report_grace_days * DAY
+
+    @cached_property
+    def memory_seconds(self) -> int:
+        return self.policy.violation_memory_days * DAY
+
+    @cached_property
+    def expiry_seconds(self) -> int:
+        return (self.policy.point_expiry_days or 0) * DAY
 
     @cached_property
     def offset_seconds(self) -> int:
@@ -162,11 +177,6 @@ class Rulebooks:
             raise KeyError(f"default rulebook {default!r} is not loaded (have: {', '.join(sorted(self._by_key))})")
         self.default_key = default
 
-    @classmethod
-    def from_dir(cls, directory: str | Path, default: str) -> "Rulebooks":
-        files = sorted(Path(directory).glob("*.yaml"))
-        return cls((load_policy(f) for f in files), default)
-
     def replacing(self, policy: Policy) -> "Rulebooks":
         """The same catalogue with one policy swapped, for what-if replays."""
         others = [rb.policy for key, rb in self._by_key.items() if key != policy.key]
@@ -184,8 +194,3 @@ class Rulebooks:
     @property
     def default(self) -> Rulebook:
         return self._by_key[self.default_key]
-
-
-def shipped_policies_dir() -> Path:
-    """The packs that ship with Tally."""
-    return policies.DIRECTORY

@@ -1,131 +1,279 @@
-"""Per-creator state: compact, plain data, serialisable to a few hundred bytes.
+"""A creator's state: typed records, the working state, and its compact stored form.
 
-A creator's state is a snapshot (`base`) as of the oldest event that can still
-change (a violation whose appeal window is open or whose appeal is undecided,
-an exam that may still be reported), plus the events after it (`tail`).
-An overturned appeal or a late event recomputes base + tail; anything older
-can no longer change and is folded into the snapshot (BRIEF principle 7).
+The state is a snapshot (`base`) as of the oldest event that can still change, plus the accepted
+events after it (`tail`) in event-time order (BRIEF principle 7, docs/semantics.md). A late event
+or an overturn recomputes from the nearest checkpoint before it; anything older is settled into
+the snapshot.
 
-Entries are short lists rather than objects because a Faust table holds
-millions of these; the index constants name their fields.
+Records are frozen msgspec Structs with named fields; they are stored as arrays, so compactness
+lives in the encoding, not in the code. What can be derived (the head, checkpoints, what
+enforcement was told) is kept in a `Cache` beside the stored fields and rebuilt after a restore.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+from hashlib import blake2b
+from typing import Any, Union
 
-# Ledger entry: a violation that counts (points, repeats, migration).
-L_AT, L_VID, L_CODE, L_SEV, L_POINTS, L_EID = range(6)
-# Active penalty entry.
-P_ID, P_ACTION, P_GROUP, P_LEVEL, P_FROM, P_UNTIL, P_RULE, P_EID = range(8)
-# Pending exam entry.
-X_VID, X_DEADLINE, X_EID, X_DEFERRED, X_MISSED, X_CODE, X_SEV = range(7)
+import msgspec
+
+FOREVER = 2**62
+"""An instant later than any event: 'nothing falls due'."""
 
 
-@dataclass(slots=True)
-class Core:
-    """What the rules need to know about one creator at one instant."""
+class Record(msgspec.Struct, frozen=True, array_like=True):
+    """A violation in the ledger, as the rules that look back (repeats, expiry, resets, migration) need it."""
+
+    at: int
+    violation: str
+    code: str
+    severity: str
+    points: int
+    """Hundredths taken for it; 0 once expired, reset, or when leniency waived them."""
+    cause: str
+    """The event id that recorded it."""
+
+
+class Penalty(msgspec.Struct, frozen=True, array_like=True):
+    """A penalty or corrective action the rules decided, with everything its command says."""
+
+    id: str
+    """The command id it was first sent under (creator, cause, rule, action)."""
+    action: str
+    start: int
+    until: int | None
+    rule: str
+    cause: str
+    """The event id that caused it."""
+    group: str | None
+    level: int
+    before: int
+    after: int
+    detail: str
+    rulebook: str
+    renew: int = 0
+    """Seconds: while it runs, points that arrive re-impose it for this long (Shopee's tier-5 freeze)."""
+
+
+class Exam(msgspec.Struct, frozen=True, array_like=True):
+    """An exam a violation requires, pending or missed."""
+
+    violation: str
+    deadline: int
+    cause: str
+    deferred: int
+    """Points held back (exam instead of penalty); taken if the exam is missed or failed."""
+    missed: bool
+    code: str
+    severity: str
+
+
+class Core(msgspec.Struct, array_like=True):
+    """What the rules need to know about one creator at one instant. Mutated in place by a Run."""
 
     rulebook: str
     score: int
-    """Hundredths: credit score (credit mode) or accumulated points (points mode)."""
+    """Hundredths: the credit score (credit mode) or the accumulated points (points mode)."""
     clock: int = 0
-    """Event time of the latest event applied, epoch seconds."""
+    """Event time the state has advanced to."""
+    due: int = FOREVER
+    """When the next time-driven rule falls due (`projections.timeline.next_due`)."""
     rule: str = ""
     """The rule behind the latest change of score or penalties."""
-    ledger: list[list] = field(default_factory=list)
-    active: list[list] = field(default_factory=list)
-    exams: list[list] = field(default_factory=list)
-    appeals: list[str] = field(default_factory=list)
-    """Violation ids with an appeal filed and undecided."""
+    ledger: list[Record] = []
+    active: list[Penalty] = []
+    exams: list[Exam] = []
     clean_since: int | None = None
     """Start of the current violation-free streak (recovery clock)."""
     exam_credit_at: int | None = None
     period: int | None = None
+    """The calendar period (quarter or year index) points belong to, for resets."""
     lenient_uses: int = 0
     lenient_at: int | None = None
     exam_since_lenient: bool = False
-    terminal: str | None = None
+    started: bool = False
+    """A violation has been applied: enrolment can no longer change the rulebook."""
+    closed: list[str] = []
+    """Kinds (group, or action without a group) closed for good by a terminal penalty."""
+    gone: str | None = None
+    """ban or clear_out: the account itself is gone and nothing further fires."""
 
     def copy(self) -> "Core":
-        # Entries are replaced, never mutated, so copying the lists is enough.
+        # Records are frozen, so copying the lists is a full copy.
         return Core(
-            self.rulebook, self.score, self.clock, self.rule, self.ledger[:], self.active[:], self.exams[:],
-            self.appeals[:], self.clean_since, self.exam_credit_at, self.period, self.lenient_uses,
-            self.lenient_at, self.exam_since_lenient, self.terminal,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rb": self.rulebook, "s": self.score, "t": self.clock}
-        for key, value in (
-            ("r", self.rule), ("l", self.ledger), ("a", self.active), ("x", self.exams), ("ap", self.appeals),
-            ("cs", self.clean_since), ("ec", self.exam_credit_at), ("p", self.period), ("lu", self.lenient_uses),
-            ("la", self.lenient_at), ("le", self.exam_since_lenient), ("term", self.terminal),
-        ):
-            if value:
-                out[key] = value
-        return out
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Core":
-        return cls(
-            data["rb"], data["s"], data["t"], data.get("r", ""), data.get("l", []), data.get("a", []),
-            data.get("x", []), data.get("ap", []), data.get("cs"), data.get("ec"), data.get("p"),
-            data.get("lu", 0), data.get("la"), data.get("le", False), data.get("term"),
+            self.rulebook, self.score, self.clock, self.due, self.rule, self.ledger[:], self.active[:], self.exams[:],
+            self.clean_since, self.exam_credit_at, self.period, self.lenient_uses, self.lenient_at,
+            self.exam_since_lenient, self.started, self.closed[:], self.gone,
         )
 
 
-# Tail events are stored with short keys: a Faust table holds millions of states.
-_SHORT = {"event_id": "i", "type": "y", "violation_id": "v", "code": "k", "severity": "s", "outcome": "o",
-          "rulebook": "r", "role": "ro", "score_percent": "p", "command_id": "m"}
-_LONG = {short: long for long, short in _SHORT.items()}
+# Timeline entries: the accepted events the rules read, in event-time order. Tagged so a stored
+# tail decodes to the right types; sorted by (at, event_id).
 
 
-def _pack(tail: list[list]) -> list[list]:
-    return [[at, {_SHORT[k]: v for k, v in event.items()}] for at, event in tail]
+class Recorded(msgspec.Struct, frozen=True, array_like=True, tag="v"):
+    at: int
+    event_id: str
+    violation: str
+    code: str
+    severity: str
 
 
-def _unpack(tail: list[list]) -> list[list]:
-    return [[at, {_LONG[k]: v for k, v in event.items()}] for at, event in tail]
+class ExamResult(msgspec.Struct, frozen=True, array_like=True, tag="x"):
+    at: int
+    event_id: str
+    violation: str | None
+    passed: bool
+    percent: int
+
+
+class Enrolled(msgspec.Struct, frozen=True, array_like=True, tag="e"):
+    at: int
+    event_id: str
+    rulebook: str
+    role: str | None
+
+
+class Migrated(msgspec.Struct, frozen=True, array_like=True, tag="m"):
+    at: int
+    event_id: str
+    rulebook: str
+
+
+# Appeals and decisions are not on the timeline: an overturn removes its violation from it.
+
+
+class AppealFiled(msgspec.Struct, frozen=True, array_like=True, tag="a"):
+    at: int
+    event_id: str
+    violation: str
+
+
+class Decision(msgspec.Struct, frozen=True, array_like=True, tag="d"):
+    at: int
+    event_id: str
+    violation: str
+    overturned: bool
+
+
+Entry = Union[Recorded, ExamResult, Enrolled, Migrated]
+Held = Union[AppealFiled, Decision, ExamResult]
+
+
+def fingerprint(text: str) -> int:
+    """64 bits of an id: enough to tell one creator's ids apart, a fraction of the size."""
+    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+Key = tuple[int, str]
+"""A place on the timeline: (instant, event id). A time-driven rule at an instant sorts before events
+there: (instant, "")."""
+
+
+@dataclass(slots=True)
+class Fate:
+    """A penalty of the timeline and how it stands: in force, or ended (and why)."""
+
+    penalty: Penalty
+    key: Key
+    """Where on the timeline it was decided: a recompute from a checkpoint redecides everything after it."""
+    end: "Ended | None" = None
+
+
+class Ended(msgspec.Struct, frozen=True, array_like=True):
+    """Why and when a penalty stopped."""
+
+    rule: str
+    at: int
+    cause: str
+    score: int
+
+
+@dataclass(slots=True)
+class Checkpoint:
+    position: int
+    """The state before tail[position]."""
+    core: Core
+
+
+@dataclass(slots=True)
+class Cache:
+    """Everything derived from the stored state; `projections.fold.warm` builds it."""
+
+    head: Core
+    """Snapshot + tail folded and advanced to `latest`: the standing state."""
+    fates: dict[str, Fate]
+    """The penalties enforcement has been told of that can still change (those in force at the snapshot,
+    and all decided after it), by first command id, in timeline order."""
+    checkpoints: list[Checkpoint]
+    ids: set[str]
+    """Event ids held in the state (tail, appeals, decisions, held): duplicates of these fold once."""
+    violations: dict[str, Recorded]
+    """Violations on the timeline, by violation id."""
 
 
 @dataclass(slots=True)
 class CreatorState:
-    """Snapshot, the events after it, and the memory that makes folding idempotent.
-
-    Only the first seven fields are stored; the rest are derived (`projections.fold.warm`) and cached."""
+    """One creator: the stored fields, and a cache of what follows from them."""
 
     creator_id: str
     base: Core
-    tail: list[list] = field(default_factory=list)
-    """[at, event] pairs after the snapshot, in event-time order."""
-    seen: dict[str, int] = field(default_factory=dict)
-    """Fingerprint of event id -> instant, for recent events: duplicates fold once."""
-    revoked: dict[str, int] = field(default_factory=dict)
-    """Violation id -> instant a reviewer overturned it; a re-detection within the record horizon is ignored."""
+    tail: list[Entry] = field(default_factory=list)
     latest: int = 0
-    """The latest event instant seen, folded or refused: the creator's clock for duplicates and lateness."""
+    """The latest accepted event instant: the reference of the late-event horizon."""
+    appeals: dict[str, AppealFiled] = field(default_factory=dict)
+    """Accepted appeals of violations on the timeline."""
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    """Sustained decisions of violations on the timeline."""
+    revoked: dict[str, Decision] = field(default_factory=dict)
+    """Overturned violations, forever (DOMAIN edge 11: a reviewer's decision survives)."""
+    waiting: list[Held] = field(default_factory=list)
+    """Held events: they name a violation or appeal not yet known."""
+    known: dict[int, int] = field(default_factory=dict)
+    """Fingerprint of a settled violation id -> its instant * 2 + 1 if its appeal was decided."""
+    refused: dict[int, int] = field(default_factory=dict)
+    """Fingerprint of a refused event id -> its instant, within the horizon: a re-send is a duplicate."""
     lifted: dict[str, list[int]] = field(default_factory=dict)
-    """Command id -> [times lifted, instant of the last lift], within the record horizon: a penalty that
-    comes back after a lift is sent under a new id."""
-    head: Core | None = None
-    """Snapshot + tail folded, so an in-order event applies without a replay."""
-    issued: list[str] | None = None
-    """Ids of the lasting penalties in force that enforcement has been sent (the head's active ones)."""
-    one_offs: list[list] | None = None
-    """[command id, tail event id] of one-off commands (warn, delist...) whose cause can still be overturned."""
-    checkpoints: list[tuple[int, Core]] | None = None
-    """(tail position, state before it) every few steps, so a recompute need not start from the snapshot."""
+    """First command id -> [times lifted, instant of its cause]: the next send gets a fresh id."""
+    cache: Cache | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"c": self.creator_id, "b": self.base.to_json()}
-        for key, value in (("tl", _pack(self.tail)), ("sn", self.seen), ("rv", self.revoked), ("lt", self.latest), ("lf", self.lifted)):
-            if value:
-                out[key] = value
-        return out
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "CreatorState":
-        return cls(
-            data["c"], Core.from_json(data["b"]), _unpack(data.get("tl", [])), data.get("sn", {}), data.get("rv", {}), data.get("lt", 0),
-            data.get("lf", {}),
-        )
+class Stored(msgspec.Struct, array_like=True):
+    """The stored form of a CreatorState: what cannot be derived."""
+
+    creator_id: str
+    base: Core
+    tail: list[Entry]
+    latest: int
+    appeals: dict[str, AppealFiled]
+    decisions: dict[str, Decision]
+    revoked: dict[str, Decision]
+    waiting: list[Held]
+    known: dict[int, int]
+    refused: dict[int, int]
+    lifted: dict[str, list[int]]
+
+
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(Stored)
+
+
+def _stored(state: CreatorState) -> Stored:
+    return Stored(
+        state.creator_id, state.base, state.tail, state.latest, state.appeals, state.decisions, state.revoked,
+        state.waiting, state.known, state.refused, state.lifted,
+    )
+
+
+def to_bytes(state: CreatorState) -> bytes:
+    """The compact binary form (msgpack) a table stores."""
+    return _ENCODER.encode(_stored(state))
+
+
+def from_bytes(data: bytes) -> CreatorState:
+    s = _DECODER.decode(data)
+    return CreatorState(s.creator_id, s.base, s.tail, s.latest, s.appeals, s.decisions, s.revoked, s.waiting, s.known, s.refused, s.lifted)
+
+
+def to_builtins(state: CreatorState) -> dict[str, Any]:
+    """The stored form as plain JSON-able data with field names, for people (`tally state`)."""
+    return {f: msgspec.to_builtins(getattr(state, f)) for f in Stored.__struct_fields__}

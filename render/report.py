@@ -13,10 +13,10 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Any, Iterable
 
-from projections.audit import as_of
-from projections.fold import fold
-from projections.replay import Replayer
+from projections.fold import fold, warm
 from projections.rulebook import Rulebooks
+from service.audit import as_of
+from service.replay import Replayer
 from schemas.instants import DAY, format_instant, parse_instant
 from schemas.points import format_points, to_hundredths
 
@@ -134,8 +134,9 @@ def creator_report(events: Iterable[dict[str, Any]], creator: str, rulebooks: Ru
         at = parse_instant(event["occurred_at"])
         late = at < clock
         clock = max(clock, at)
-        steps.append({"index": index, "event": event, "at": at, "clock": clock, "late": late, "outcome": outcome, "commands": commands, "rulebook": state.base.rulebook})
-    rulebook = rulebooks[state.base.rulebook]  # type: ignore[union-attr]
+        steps.append({"index": index, "event": event, "at": at, "clock": clock, "late": late, "outcome": outcome,
+                      "commands": [c.as_dict() for c in commands], "rulebook": outcome.rulebook or warm(state, rulebooks).head.rulebook})
+    rulebook = rulebooks[warm(state, rulebooks).head.rulebook]  # type: ignore[arg-type]
     times = sorted({s["at"] for s in steps})
     start, end = times[0], max(clock, times[-1]) + 14 * DAY
     commands = [c for s in steps for c in s["commands"]]
@@ -272,7 +273,7 @@ def _step_row(s: dict[str, Any]) -> str:
         + f'<span class="rule">{escape(c["reason"]["rule"])}</span><br>'
         for c in s["commands"]
     )
-    cls = ' class="refused"' if o.status != "folded" else ""
+    cls = ' class="refused"' if o.status in ("rejected", "duplicate") else ""
     score = format_points(o.score) if o.score is not None else ""
     return (
         f'<tr id="step-{s["index"]}"{cls}><td>{s["index"] + 1}</td><td>{escape(e["occurred_at"])}</td>'
@@ -295,9 +296,9 @@ def population_report(events: Iterable[dict[str, Any]], rulebooks: Rulebooks, to
         first = at if first is None else min(first, at)
         last = at if last is None else max(last, at)
         for c in replayer.feed(event).commands:
-            if c["action"] != "lift":
-                per_day[parse_instant(c["effective_from"]) // DAY][c["action"]] += 1
-                per_creator[c["creator_id"]] += 1
+            if c.action != "lift":
+                per_day[parse_instant(c.effective_from) // DAY][c.action] += 1
+                per_creator[c.creator_id] += 1
     views = list(replayer.views())
     counts = replayer.counts.as_dict()
     body = ['<div class="cards">' + "".join(

@@ -1,7 +1,8 @@
 """The audits, as pure functions over events and commands: verify, as-of, simulate, migrate.
 
 No I/O: callers bring the journal (a file or the topic, in journal order) and the published
-commands; these functions fold with the same `fold` the live workers run.
+commands; these functions fold with the same `fold` the live workers run. Their text form is
+`render.text`.
 """
 
 from collections import Counter
@@ -9,13 +10,16 @@ from dataclasses import dataclass, field
 from hashlib import blake2b, sha256
 from typing import Any, Callable, Iterable, Iterator
 
+import msgspec
 import orjson
 
-from projections.fold import replay
-from projections.replay import Replayer, view
+from projections.fold import warm
 from projections.rulebook import Rulebooks
+from projections.standing import view
 from projections.state import CreatorState
+from projections.timeline import Run
 from schemas.codec import Rejection, encode, validate
+from service.replay import Replayer
 from schemas.instants import format_instant, parse_instant
 from schemas.points import to_hundredths
 
@@ -91,7 +95,9 @@ def _digest(data: bytes) -> int:
     return int.from_bytes(blake2b(data, digest_size=8).digest(), "big")
 
 
-def _canonical(command: bytes | dict[str, Any]) -> tuple[str, bytes]:
+def _canonical(command: bytes | dict[str, Any] | msgspec.Struct) -> tuple[str, bytes]:
+    if isinstance(command, msgspec.Struct):
+        return command.command_id, encode(command)  # type: ignore[attr-defined]
     obj = orjson.loads(command) if isinstance(command, (bytes, bytearray, memoryview, str)) else command
     return obj["command_id"], encode(obj)  # canonical form, whatever the publisher's key order
 
@@ -190,62 +196,6 @@ def attach_events(verdict: Verdict, events: Iterable[dict[str, Any]]) -> Verdict
     return verdict
 
 
-_EVENT_DETAIL = ("violation_id", "code", "severity", "outcome", "exam_id", "rulebook", "role", "command_id")
-
-
-def describe_event(event: dict[str, Any]) -> str:
-    details = " ".join(f"{k}={event[k]}" for k in _EVENT_DETAIL if event.get(k) is not None)
-    return f"{event['occurred_at']}  {event['type']}  {details}  [{event['event_id']} from {event.get('source', '?')}]"
-
-
-def describe_command(command: dict[str, Any]) -> str:
-    reason = command.get("reason") or {}
-    span = command.get("effective_from", "?") + (f" until {command['effective_until']}" if command.get("effective_until") else "")
-    target = f" {command['lifts']}" if command.get("lifts") else ""
-    return (
-        f"{command.get('action')}{target} from {span} because {reason.get('rule')} "
-        f"({reason.get('policy_id')} {reason.get('policy_version')}, score {reason.get('score_before')} -> {reason.get('score_after')})"
-    )
-
-
-def verdict_text(verdict: Verdict, limit: int | None = None) -> Iterator[str]:
-    kinds = verdict.by_kind()
-    yield (
-        f"recomputed {verdict.recomputed} commands, published {verdict.published} records "
-        f"({verdict.redelivered} redelivered); missing {kinds['missing']}, extra {kinds['extra']}, different {kinds['different']}"
-    )
-    yield "AGREE: the published commands are exactly what the journal folds to." if verdict.agree else "DISAGREE"
-    shown = verdict.discrepancies if limit is None else verdict.discrepancies[:limit]
-    for d in shown:
-        yield ""
-        yield f"{d.kind.upper()} {d.command_id} (creator {d.creator_id})"
-        if d.kind == "missing":
-            yield "  the journal folds to this command; it was never published:"
-            yield f"    expected:  {describe_command(d.expected or {})}"
-        elif d.kind == "extra":
-            yield "  published, but the journal does not fold to it:"
-            yield f"    published: {describe_command(d.published or {})}"
-        else:
-            yield f"  differs in {', '.join(d.fields)}:"
-            for name in d.fields:
-                yield f"    {name}: expected {_field(d.expected, name)!s}, published {_field(d.published, name)!s}"
-        yield "  caused by:"
-        for eid in d.caused_by:
-            event = verdict.events.get(eid)
-            yield f"    {describe_event(event)}" if event else f"    {eid}: NOT IN THE JOURNAL"
-    if limit is not None and len(verdict.discrepancies) > limit:
-        yield ""
-        yield f"... and {len(verdict.discrepancies) - limit} more (--limit 0 or --json for all)"
-
-
-def _field(command: dict[str, Any] | None, name: str) -> Any:
-    if command is None:
-        return None
-    if name.startswith("reason."):
-        return (command.get("reason") or {}).get(name[7:])
-    return command.get(name)
-
-
 # --------------------------------------------------------------------------------------------
 # as of: the state of a creator (or everyone) at an instant
 
@@ -279,33 +229,33 @@ def as_of(events: Iterable[dict[str, Any]], instant: str | int, rulebooks: Ruleb
         if creator is not None and event["creator_id"] != creator:
             continue
         outcome = full.feed(event).outcome
-        if outcome.status != "folded":
+        if outcome.status not in ("folded", "held"):
             result.excluded_refused += 1
             continue
         if parse_instant(event["occurred_at"]) > at:
             result.excluded_later += 1
             continue
-        result.commands += partial.feed(event).commands
+        result.commands += [c.as_dict() for c in partial.feed(event).commands]
     result.views = [view_at(partial.states[c], rulebooks, at) for c in sorted(partial.states)]
     return result
 
 
 def view_at(state: CreatorState, rulebooks: Rulebooks, instant: int) -> dict[str, Any]:
-    """`projections.replay.view`, with time advanced to `instant` (periods end, recovery accrues)."""
-    run, _ = replay(state.base, state.tail, state.revoked, rulebooks, state.creator_id)
-    if instant > run.core.clock:
-        run.advance(instant)
-    settled = CreatorState(state.creator_id, run.core, seen=state.seen, revoked=state.revoked)
-    return view(settled, rulebooks)
+    """`projections.standing.view`, with time advanced to `instant` (periods end, recovery accrues)."""
+    head = warm(state, rulebooks).head
+    if instant > head.clock:
+        head = head.copy()
+        Run(head, rulebooks, state.creator_id).advance(instant)
+    return view(state, rulebooks, head)
 
 
 # --------------------------------------------------------------------------------------------
 # simulate: the same journal under another policy version
 
 
-def command_key(command: dict[str, Any]) -> tuple[str, str, str, str]:
+def command_key(command: Any) -> tuple[str, str, str, str]:
     """Commands of two policy versions are compared by what they do, not by id."""
-    return (command["creator_id"], command["action"], command["reason"]["rule"], command["effective_from"])
+    return (command.creator_id, command.action, command.reason.rule, command.effective_from)
 
 
 def outcome_of(v: dict[str, Any]) -> tuple:
@@ -385,44 +335,6 @@ def simulate(events: Iterable[dict[str, Any]], baseline: Rulebooks, candidate: R
     return sim
 
 
-def bars(before: dict[str, int], after: dict[str, int], width: int = 30) -> Iterator[str]:
-    """Two text histograms side by side, one row per bin."""
-    bins = sorted(set(before) | set(after), key=int)
-    top = max([*before.values(), *after.values(), 1])
-    for b in bins:
-        x, y = before.get(b, 0), after.get(b, 0)
-        left = "█" * round(width * x / top)
-        right = "█" * round(width * y / top)
-        yield f"  {b:>4} | {left:<{width}} {x:>7}   | {right:<{width}} {y:>7}"
-
-
-def simulation_text(sim: Simulation, limit: int | None = 20) -> Iterator[str]:
-    yield f"simulated {sim.events} events, {sim.creators} creators: {sim.baseline} -> {sim.candidate}"
-    yield f"commands: {sim.commands_before} before, {sim.commands_after} after; {sum(n for _, n in sim.added)} added, {sum(n for _, n in sim.removed)} removed"
-    yield f"creators whose outcome changes: {len(sim.changed)}"
-    for title, entries in (("added", sim.added), ("removed", sim.removed)):
-        if entries:
-            yield ""
-            yield f"commands {title} (creator, action, rule, effective_from):"
-            for (creator, action, rule, start), n in entries[:limit]:
-                yield f"  {'+' if title == 'added' else '-'} {creator}  {action}  {rule}  {start}" + (f"  x{n}" if n > 1 else "")
-            if limit is not None and len(entries) > limit:
-                yield f"  ... and {len(entries) - limit} more"
-    if sim.changed:
-        yield ""
-        yield "outcome changes (creator: score, penalties in force):"
-        for c in sim.changed[:limit]:
-            yield f"  {c['creator_id']}: {c['score_before']} -> {c['score_after']}; {','.join(c['penalties_before']) or '-'} -> {','.join(c['penalties_after']) or '-'}" + (
-                f"; terminal {c['terminal_before']} -> {c['terminal_after']}" if c["terminal_before"] != c["terminal_after"] else ""
-            )
-        if limit is not None and len(sim.changed) > limit:
-            yield f"  ... and {len(sim.changed) - limit} more"
-    for name in sorted(set(sim.histogram_before) | set(sim.histogram_after)):
-        yield ""
-        yield f"score distribution, {name}:   before | after"
-        yield from bars(sim.histogram_before.get(name, {}), sim.histogram_after.get(name, {}))
-
-
 # --------------------------------------------------------------------------------------------
 # migrate: rulebook_migrated events, deterministic
 
@@ -439,7 +351,7 @@ def migration_events(creators: Iterable[str], rulebook: str, at: str | int, sour
     for creator in creators:
         raw = {
             "event_id": migration_event_id(creator, rulebook, instant), "creator_id": creator, "occurred_at": instant,
-            "source": source, "schema_version": 2, "type": "rulebook_migrated", "rulebook": rulebook,
+            "source": source, "schema_version": 3, "type": "rulebook_migrated", "rulebook": rulebook,
         }
         event = validate(raw)
         if isinstance(event, Rejection):

@@ -1,51 +1,69 @@
 """Folding many creators' events: the engine behind `tally replay`, the audit tools and the tests.
 
-Still pure: it takes events and returns commands and states; reading files or
-topics is the caller's business.
+Pure: it takes events and returns commands and states; reading files or topics is the caller's.
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from projections.fold import Folded, fold, issued_id, warm
+from projections.fold import Folded, fold
 from projections.rulebook import Rulebooks
-from projections.state import P_ACTION, P_FROM, P_ID, P_RULE, P_UNTIL, X_DEADLINE, X_MISSED, X_VID, CreatorState
-from schemas.instants import format_instant
-from schemas.points import format_points
+from projections.standing import view
+from projections.state import CreatorState
+from schemas.commands import Command
 
 
 @dataclass
 class Counts:
-    """received = folded + duplicates + rejected, always."""
+    """read = folded + held + duplicates + rejected, always. A held event that resolves moves to folded or
+    rejected when it does, so the totals reconcile at every moment."""
 
     read: int = 0
     folded: int = 0
+    held: int = 0
     duplicates: int = 0
     rejected: Counter = field(default_factory=Counter)
     commands: Counter = field(default_factory=Counter)
 
     def record(self, folded: Folded) -> None:
         self.read += 1
-        status = folded.outcome.status
-        if status == "folded":
+        outcome = folded.outcome
+        if outcome.status == "folded":
             self.folded += 1
-        elif status == "duplicate":
+        elif outcome.status == "held":
+            self.held += 1
+        elif outcome.status == "duplicate":
             self.duplicates += 1
         else:
-            self.rejected[folded.outcome.reason] += 1
+            self.rejected[outcome.reason] += 1
+        for resolution in outcome.resolved:
+            self.held -= 1
+            if resolution.status == "folded":
+                self.folded += 1
+            else:
+                self.rejected[resolution.reason] += 1
         for command in folded.commands:
-            self.commands[command["action"]] += 1
+            self.commands[command.action] += 1
 
     def reject(self, reason: str) -> None:
         """A line or message refused before it reached the fold (malformed, invalid)."""
         self.read += 1
         self.rejected[reason] += 1
 
+    def merge(self, other: "Counts") -> None:
+        self.read += other.read
+        self.folded += other.folded
+        self.held += other.held
+        self.duplicates += other.duplicates
+        self.rejected.update(other.rejected)
+        self.commands.update(other.commands)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "read": self.read,
             "folded": self.folded,
+            "held": self.held,
             "duplicates": self.duplicates,
             "rejected": sum(self.rejected.values()),
             "rejected_by_reason": dict(sorted(self.rejected.items())),
@@ -68,7 +86,7 @@ class Replayer:
         self.counts.record(folded)
         return folded
 
-    def run(self, events: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def run(self, events: Iterable[dict[str, Any]]) -> Iterator[Command]:
         """Fold every event; yield the commands in the order they were decided."""
         for event in events:
             yield from self.feed(event).commands
@@ -76,36 +94,3 @@ class Replayer:
     def views(self) -> Iterator[dict[str, Any]]:
         for creator in sorted(self.states):
             yield view(self.states[creator], self.rulebooks)
-
-
-def view(state: CreatorState, rulebooks: Rulebooks) -> dict[str, Any]:
-    """A creator as people and APIs see it: score, penalties in force, exams and appeals pending."""
-    head = warm(state, rulebooks).head
-    assert head is not None
-    rulebook = rulebooks[head.rulebook]
-    return {
-        "creator_id": state.creator_id,
-        "rulebook": rulebook.policy.id,
-        "policy_version": rulebook.policy.version,
-        "role": rulebook.policy.role,
-        "score": format_points(head.score),
-        "mode": rulebook.policy.score.mode,
-        "as_of": format_instant(head.clock) if head.clock else None,
-        "rule": head.rule,
-        "terminal": head.terminal,
-        "active_penalties": [
-            {
-                "command_id": issued_id(state.creator_id, p[P_ID], state.lifted),
-                "action": p[P_ACTION],
-                "effective_from": format_instant(p[P_FROM]),
-                "effective_until": None if p[P_UNTIL] is None else format_instant(p[P_UNTIL]),
-                "rule": p[P_RULE],
-            }
-            for p in head.active
-        ],
-        "pending_exams": [
-            {"violation_id": x[X_VID], "deadline": format_instant(x[X_DEADLINE]), "missed": bool(x[X_MISSED])} for x in head.exams
-        ],
-        "pending_appeals": list(head.appeals),
-        "revoked_violations": list(state.revoked),
-    }

@@ -8,10 +8,12 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from projections.policy import Policy, Scenario
-from projections.replay import Replayer, view
+from projections.policy import ExpectedCommand, Policy, Scenario
 from projections.rulebook import Rulebooks
+from projections.standing import view
 from schemas.codec import Rejection, validate
+from schemas.commands import Command
+from service.replay import Replayer
 
 # Keys of a command a scenario may pin down; `rule` is the reason's rule.
 _COMPARABLE = ("action", "rule", "effective_from", "effective_until")
@@ -34,7 +36,7 @@ def scenario_events(scenario: Scenario, slug: str) -> list[dict[str, Any]]:
     """Complete the short events a scenario lists into valid events."""
     events = []
     for index, partial in enumerate(scenario.events, 1):
-        raw = {"event_id": f"{slug}-{index}", "creator_id": scenario.creator_id, "source": "scenario", "schema_version": 2, **partial}
+        raw = {"event_id": f"{slug}-{index:02d}", "creator_id": scenario.creator_id, "source": "scenario", **partial}
         event = validate(raw)
         if isinstance(event, Rejection):
             raise ValueError(f"scenario {scenario.name!r}, event {index}: {event.reason}: {event.detail}")
@@ -49,8 +51,8 @@ def run_scenario(policy: Policy, scenario: Scenario, others: Rulebooks | None = 
     replayer = Replayer(rulebooks)
     commands = list(replayer.run(scenario_events(scenario, slug)))
     actual = [_project(c, expected) for c, expected in zip(commands, scenario.expect_commands)]
-    actual += [_project(c, {}) for c in commands[len(scenario.expect_commands):]]
-    expected_lines = [_line(e) for e in scenario.expect_commands]
+    actual += [_project(c, None) for c in commands[len(scenario.expect_commands):]]
+    expected_lines = [_line(e.compared()) for e in scenario.expect_commands]
     actual_lines = [_line(a) for a in actual]
     state = replayer.states.get(scenario.creator_id)
     score = view(state, rulebooks)["score"] if state else None
@@ -60,9 +62,10 @@ def run_scenario(policy: Policy, scenario: Scenario, others: Rulebooks | None = 
     return ScenarioResult(policy.key, scenario.name, scenario.rule, diff, commands)
 
 
-def _project(command: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
-    flat = {**command, "rule": command["reason"]["rule"]}
-    keys = [k for k in _COMPARABLE if k in expected] or ["action", "rule"]
+def _project(command: Command, expected: ExpectedCommand | None) -> dict[str, Any]:
+    """The command's values for the keys the expectation pins down (action and rule when there is none)."""
+    flat = {**command.as_dict(), "rule": command.reason.rule}
+    keys = list(expected.compared()) if expected is not None else ["action", "rule"]
     return {k: flat[k] for k in keys}
 
 

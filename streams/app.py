@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import faust
-import orjson
 from aiokafka.partitioner import murmur2
 from faust.auth import SASLCredentials
 
 from projections.fold import fold
-from projections.replay import view
-from projections.rulebook import Rulebooks, shipped_policies_dir
-from projections.state import CreatorState
+from projections.standing import view
+from projections.rulebook import Rulebooks
+from projections.state import CreatorState, from_bytes, to_bytes
+from service import policies as policy_files
 from schemas.codec import Rejection, decode_trusted, encode
 from schemas.instants import format_instant
 from streams import deadlines
@@ -52,7 +52,7 @@ class TallyApp(faust.App):
 
 
 def load_rulebooks(settings: Settings) -> Rulebooks:
-    return Rulebooks.from_dir(settings.policies_dir or shipped_policies_dir(), settings.default_rulebook)
+    return policy_files.load_rulebooks(settings.policies_dir or policy_files.shipped_policies_dir(), settings.default_rulebook)
 
 
 def credentials(settings: Settings) -> SASLCredentials | None:
@@ -162,7 +162,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
             folded = await fold_one(event, decided)
             for command in folded.commands if folded else ():
                 acks.append(await send(penalties, event.message.key, encode(command)))
-                metrics.commands[command["action"]] += 1
+                metrics.commands[command.action] += 1
             if len(batch) >= settings.fold_batch_max or stream.channel.empty():
                 await settle_batch(stream, batch, acks, decided)
                 batch, acks, decided = [], [], {}
@@ -198,16 +198,30 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
             await reject(Rejection("fold_error", repr(error)), message)
             return None
         outcome = folded.outcome
+        # The fold updates the state in place; it is this batch's to store, even for a duplicate.
+        decided[key] = (event, folded.state)
         if outcome.status == "duplicate":
             metrics.duplicates += 1
             return folded
-        # A refusal is remembered too (a re-send is then a duplicate), exactly as in a replay.
-        decided[key] = (event, folded.state)
         if outcome.status == "folded":
             metrics.folded += 1
+        elif outcome.status == "held":
+            metrics.held += 1
         else:
             metrics.rejected[outcome.reason] += 1
             await reject(Rejection(outcome.reason, f"event {journal_event['event_id']} refused by the fold"), message)
+        for resolution in outcome.resolved:
+            metrics.held -= 1
+            if resolution.status == "folded":
+                metrics.folded += 1
+            else:
+                metrics.rejected[resolution.reason] += 1
+                # The held event itself is in the journal already; this record names it and says why it is refused now.
+                refusal = Rejection(resolution.reason, f"held event {resolution.event_id} refused when event {journal_event['event_id']} arrived")
+                metrics.deadlettered[refusal.reason] += 1
+                record = dead_letter(refusal, topic=message.topic, partition=message.partition, offset=message.offset,
+                                     key=message.key, value=None, headers=None)
+                await send(deadletter, message.key, record)
         return folded
 
     # Scheduler ----------------------------------------------------------------
@@ -225,7 +239,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         raw = states.get(creator_id.encode())
         if raw is None:
             return web_view.json({"error": "unknown creator", "creator_id": creator_id}, status=404)
-        return web_view.json(creator_view(CreatorState.from_json(orjson.loads(raw)), rulebooks))
+        return web_view.json(creator_view(from_bytes(raw), rulebooks))
 
     @app.page("/health")
     async def health(web_view, request):
@@ -248,8 +262,12 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
 
 class WarmStates:
     """Creator states as the fold left them (head and checkpoints cached), for as long as the table still
-    holds exactly the bytes they were stored as. Saves parsing and re-folding the tail on every event;
-    anything else in the table (a restore, a rebalance) is simply parsed again."""
+    holds exactly the bytes they were stored as. Saves decoding and re-folding the tail on every event;
+    anything else in the table (a restore, a rebalance) is simply decoded again.
+
+    The fold updates a state in place, so `load` hands the cached state over (it leaves the cache) and
+    only `store`, once the batch is acknowledged, puts it back: a batch that fails half way leaves no
+    half-updated state behind."""
 
     def __init__(self, size: int):
         self.size, self.states = size, OrderedDict()
@@ -257,14 +275,13 @@ class WarmStates:
     def load(self, key: bytes, raw: bytes | None) -> CreatorState | None:
         if raw is None:
             return None
-        held = self.states.get(key)
+        held = self.states.pop(key, None)
         if held is not None and (held[0] is raw or held[0] == raw):
-            self.states.move_to_end(key)
             return held[1]
-        return CreatorState.from_json(orjson.loads(raw))
+        return from_bytes(raw)
 
     def store(self, key: bytes, state: CreatorState) -> bytes:
-        raw = encode(state.to_json())
+        raw = to_bytes(state)
         self.states[key] = (raw, state)
         self.states.move_to_end(key)
         if len(self.states) > self.size:
@@ -276,7 +293,7 @@ def creator_view(state: CreatorState, rulebooks: Rulebooks) -> dict[str, Any]:
     """replay.view() plus the events not yet settled into the snapshot (the recent, still-revisable history)."""
     out = view(state, rulebooks)
     out["recent_events"] = [
-        {"at": format_instant(at), "event_id": event["event_id"], "type": event["type"]} for at, event in state.tail
+        {"at": format_instant(entry.at), "event_id": entry.event_id, "type": type(entry).__name__} for entry in state.tail
     ]
     return out
 
@@ -301,7 +318,7 @@ async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedD
         cached = cache.get(key)
         if cached is not None and cached[0] == hash(raw) and (cached[1] is None or cached[1] > now):
             continue
-        state = CreatorState.from_json(orjson.loads(raw))
+        state = from_bytes(raw)
         cache[key] = (hash(raw), deadlines.next_due(state, app.rulebooks))
         for event in deadlines.due_events(state, app.rulebooks, now):
             if event["event_id"] in recent:  # sent, not folded yet; the fold would dedupe it anyway

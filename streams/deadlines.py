@@ -1,9 +1,10 @@
 """Which deadlines of one creator have passed by `now`, as deadline events for the journal. Pure.
 
-A deadline is due when it lies after the creator's event-time clock (the fold has not
-yet applied it) and not after `now`. The event is stamped with the deadline instant
-itself and has a deterministic id, so publishing it twice folds once and a replay of
-the journal sees exactly what the live fold saw.
+The fold's own time-driven rules say what falls due (`projections.timeline.Run.advance` on a copy
+of the creator's head), so the scheduler and the fold never disagree. A deadline is due when it lies
+after the creator's event-time clock and not after `now`. The event is stamped with the deadline
+instant itself and has a deterministic id, so publishing it twice folds once and a replay of the
+journal sees exactly what the live fold saw.
 """
 
 import hashlib
@@ -11,14 +12,15 @@ from typing import Any
 
 from projections.fold import warm
 from projections.rulebook import Rulebooks
-from projections.state import L_AT, L_VID, P_ID, P_UNTIL, X_DEADLINE, X_MISSED, X_VID, CreatorState
+from projections.state import FOREVER, CreatorState
+from projections.timeline import Run
 from schemas.codec import Rejection, validate
 from schemas.instants import format_instant
 
 SOURCE = "scheduler"
 
-
-FOREVER = 2**62
+# Time-driven rules enforcement must hear of, and the deadline event that makes time pass to them.
+_EVENT_OF = {"period_over": ("penalty_ended", lambda p: p.id), "exam_deadline": ("exam_due", lambda x: x.violation)}
 
 
 def due_events(state: CreatorState, rulebooks: Rulebooks, now: int) -> list[dict[str, Any]]:
@@ -27,27 +29,25 @@ def due_events(state: CreatorState, rulebooks: Rulebooks, now: int) -> list[dict
 
 
 def next_due(state: CreatorState, rulebooks: Rulebooks) -> int | None:
-    """The earliest deadline still ahead of the creator's clock, or none: the scheduler skips the creator until then."""
-    deadlines = _deadlines(state, rulebooks, FOREVER)
-    return deadlines[0][0] if deadlines else None
+    """When the scheduler should look at this creator again: the first time-driven rule or appeal window
+    ahead of the creator's clock (some of them need no event; looking costs little)."""
+    cache = warm(state, rulebooks)
+    head, rulebook = cache.head, rulebooks[cache.head.rulebook]
+    closings = [rulebook.appeal_deadline(v.at) for v in cache.violations.values()]
+    found = min([head.due, *(c for c in closings if c > head.clock)])
+    return None if found >= FOREVER else found
 
 
 def _deadlines(state: CreatorState, rulebooks: Rulebooks, now: int) -> list[tuple[int, str, str]]:
-    head = warm(state, rulebooks).head
-    assert head is not None
-    clock, rulebook = head.clock, rulebooks[head.rulebook]
-    due: list[tuple[int, str, str]] = []
-    for exam in head.exams:
-        if not exam[X_MISSED] and clock < exam[X_DEADLINE] <= now:
-            due.append((exam[X_DEADLINE], "exam_due", exam[X_VID]))
-    for penalty in head.active:
-        until = penalty[P_UNTIL]
-        if until is not None and clock < until <= now:
-            due.append((until, "penalty_ended", penalty[P_ID]))
-    for entry in head.ledger:
-        closes = rulebook.appeal_deadline(entry[L_AT])
-        if clock < closes <= now:
-            due.append((closes, "appeal_window_closed", entry[L_VID]))
+    cache = warm(state, rulebooks)
+    head, rulebook = cache.head, rulebooks[cache.head.rulebook]
+    seen: list = []
+    Run(head.copy(), rulebooks, state.creator_id).advance(now, seen)
+    due = [(at, _EVENT_OF[kind][0], _EVENT_OF[kind][1](subject)) for at, kind, subject in seen if kind in _EVENT_OF]
+    for violation in cache.violations.values():
+        closes = rulebook.appeal_deadline(violation.at)
+        if head.clock < closes <= now:
+            due.append((closes, "appeal_window_closed", violation.violation))
     due.sort()
     return due
 

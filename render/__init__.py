@@ -1,0 +1,1 @@
+"""Presentation: the HTML report and the text the CLI prints. Nothing here decides anything."""

@@ -1,0 +1,102 @@
+"""The audits and simulations as text, for the CLI: what an auditor reads."""
+
+from typing import Any, Iterator
+
+from service.audit import Simulation, Verdict
+
+_EVENT_DETAIL = ("violation_id", "code", "severity", "outcome", "exam_id", "rulebook", "role", "command_id")
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    details = " ".join(f"{k}={event[k]}" for k in _EVENT_DETAIL if event.get(k) is not None)
+    return f"{event['occurred_at']}  {event['type']}  {details}  [{event['event_id']} from {event.get('source', '?')}]"
+
+
+def describe_command(command: dict[str, Any]) -> str:
+    reason = command.get("reason") or {}
+    span = command.get("effective_from", "?") + (f" until {command['effective_until']}" if command.get("effective_until") else "")
+    target = f" {command['lifts']}" if command.get("lifts") else ""
+    return (
+        f"{command.get('action')}{target} from {span} because {reason.get('rule')} "
+        f"({reason.get('policy_id')} {reason.get('policy_version')}, score {reason.get('score_before')} -> {reason.get('score_after')})"
+    )
+
+
+def verdict_text(verdict: Verdict, limit: int | None = None) -> Iterator[str]:
+    kinds = verdict.by_kind()
+    yield (
+        f"recomputed {verdict.recomputed} commands, published {verdict.published} records "
+        f"({verdict.redelivered} redelivered); missing {kinds['missing']}, extra {kinds['extra']}, different {kinds['different']}"
+    )
+    yield "AGREE: the published commands are exactly what the journal folds to." if verdict.agree else "DISAGREE"
+    shown = verdict.discrepancies if limit is None else verdict.discrepancies[:limit]
+    for d in shown:
+        yield ""
+        yield f"{d.kind.upper()} {d.command_id} (creator {d.creator_id})"
+        if d.kind == "missing":
+            yield "  the journal folds to this command; it was never published:"
+            yield f"    expected:  {describe_command(d.expected or {})}"
+        elif d.kind == "extra":
+            yield "  published, but the journal does not fold to it:"
+            yield f"    published: {describe_command(d.published or {})}"
+        else:
+            yield f"  differs in {', '.join(d.fields)}:"
+            for name in d.fields:
+                yield f"    {name}: expected {_field(d.expected, name)!s}, published {_field(d.published, name)!s}"
+        yield "  caused by:"
+        for eid in d.caused_by:
+            event = verdict.events.get(eid)
+            yield f"    {describe_event(event)}" if event else f"    {eid}: NOT IN THE JOURNAL"
+    if limit is not None and len(verdict.discrepancies) > limit:
+        yield ""
+        yield f"... and {len(verdict.discrepancies) - limit} more (--limit 0 or --json for all)"
+
+
+def _field(command: dict[str, Any] | None, name: str) -> Any:
+    if command is None:
+        return None
+    if name.startswith("reason."):
+        return (command.get("reason") or {}).get(name[7:])
+    return command.get(name)
+
+
+
+
+def bars(before: dict[str, int], after: dict[str, int], width: int = 30) -> Iterator[str]:
+    """Two text histograms side by side, one row per bin."""
+    bins = sorted(set(before) | set(after), key=int)
+    top = max([*before.values(), *after.values(), 1])
+    for b in bins:
+        x, y = before.get(b, 0), after.get(b, 0)
+        left = "█" * round(width * x / top)
+        right = "█" * round(width * y / top)
+        yield f"  {b:>4} | {left:<{width}} {x:>7}   | {right:<{width}} {y:>7}"
+
+
+def simulation_text(sim: Simulation, limit: int | None = 20) -> Iterator[str]:
+    yield f"simulated {sim.events} events, {sim.creators} creators: {sim.baseline} -> {sim.candidate}"
+    yield f"commands: {sim.commands_before} before, {sim.commands_after} after; {sum(n for _, n in sim.added)} added, {sum(n for _, n in sim.removed)} removed"
+    yield f"creators whose outcome changes: {len(sim.changed)}"
+    for title, entries in (("added", sim.added), ("removed", sim.removed)):
+        if entries:
+            yield ""
+            yield f"commands {title} (creator, action, rule, effective_from):"
+            for (creator, action, rule, start), n in entries[:limit]:
+                yield f"  {'+' if title == 'added' else '-'} {creator}  {action}  {rule}  {start}" + (f"  x{n}" if n > 1 else "")
+            if limit is not None and len(entries) > limit:
+                yield f"  ... and {len(entries) - limit} more"
+    if sim.changed:
+        yield ""
+        yield "outcome changes (creator: score, penalties in force):"
+        for c in sim.changed[:limit]:
+            yield f"  {c['creator_id']}: {c['score_before']} -> {c['score_after']}; {','.join(c['penalties_before']) or '-'} -> {','.join(c['penalties_after']) or '-'}" + (
+                f"; terminal {c['terminal_before']} -> {c['terminal_after']}" if c["terminal_before"] != c["terminal_after"] else ""
+            )
+        if limit is not None and len(sim.changed) > limit:
+            yield f"  ... and {len(sim.changed) - limit} more"
+    for name in sorted(set(sim.histogram_before) | set(sim.histogram_after)):
+        yield ""
+        yield f"score distribution, {name}:   before | after"
+        yield from bars(sim.histogram_before.get(name, {}), sim.histogram_after.get(name, {}))
+
+

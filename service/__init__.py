@@ -1,0 +1,1 @@
+"""The service layer over the fold: replay, audit, explain, scenarios, and reading policy files."""
