@@ -3,7 +3,7 @@
 import orjson
 import pytest
 
-from projections.audit import journal_order, migration_event_id, migration_events, verify
+from service.audit import journal_order, migration_event_id, migration_events, verify
 
 
 def command(cid="cmd-" + "a" * 24, **changes):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from projections.policy import load_policy
+from service.policies import load_policy
 from schemas.codec import encode
 from schemas.points import to_hundredths
 from streams.journal_admin import publish_dicts

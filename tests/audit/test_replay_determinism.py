@@ -2,7 +2,7 @@
 
 import gzip
 
-from projections.audit import journal_order
+from service.audit import journal_order
 from streams.journal_admin import publish_dicts
 
 

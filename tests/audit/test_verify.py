@@ -65,7 +65,7 @@ def test_verify_from_the_topics(tally, broker, synthetic_events, journal_file, t
     commands = [orjson.loads(line) for line in lines]
     publish_dicts(broker, topic, synthetic_events, partitions=2, batched=True)  # multi-record batches, exact end
     penalties = topic + ".penalties"
-    publish_dicts(broker, penalties, commands, partitions=2)
+    publish_dicts(broker, penalties, commands, partitions=2, batched=True)
     kafka = ("--bootstrap", broker, "--topic", topic, "--penalties-topic", penalties)
     code, verdict, done = verify(tally, "kafka", "kafka", *kafka)
     assert code == 0, done.stderr.decode()

@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 
 from cli.common import read_events
-from projections.policy import Policy, load_policy
-from projections.replay import Replayer
+from projections.policy import Policy
+from service.policies import load_policy
+from service.replay import Replayer
 from projections.rulebook import Rulebooks
-from projections.scenarios import run_scenario, scenario_events
+from service.scenarios import run_scenario, scenario_events
 from schemas.codec import Rejection
 from tests.policies.golden import DEFAULT_RULEBOOK, POLICIES, SAMPLES, golden_paths, replay, sample_names
 
@@ -43,7 +44,7 @@ def test_scenario(stem: str, scenario):
 
 
 def _fired_rules(policy: Policy) -> set[str]:
-    return {c.get("rule", "") for scenario in policy.scenarios for c in scenario.expect_commands}
+    return {c.rule or "" for scenario in policy.scenarios for c in scenario.expect_commands}
 
 
 @pytest.mark.parametrize("stem", sorted(PACKS))

@@ -14,7 +14,7 @@ def violation(**overrides):
         "creator_id": "creator-1",
         "occurred_at": "2024-03-01T10:00:00+08:00",
         "source": "detector.livestream",
-        "schema_version": 2,
+        "schema_version": 3,
         "violation_id": "vio-1",
         "code": "false_advertising",
         "severity": "general",
@@ -28,7 +28,21 @@ def test_a_valid_violation_decodes_to_the_canonical_dict():
     event = decode_untrusted(orjson.dumps(violation()))
     assert not isinstance(event, Rejection)
     assert event["code"] == "false_advertising"
-    assert event["schema_version"] == 2
+    assert event["schema_version"] == 3
+
+
+def test_a_version_2_event_is_upcast_as_recorded_at_its_occurred_at():
+    """v2 left open whether occurred_at was the misconduct or the record; v3 says the record."""
+    event = validate(violation(schema_version=2))
+    assert not isinstance(event, Rejection)
+    assert (event["schema_version"], event["content_at"], event["occurred_at"]) == (3, None, "2024-03-01T10:00:00+08:00")
+
+
+def test_content_at_explains_old_misconduct_and_cannot_come_after_the_record():
+    old = validate(violation(content_at="2024-02-01T10:00:00+08:00"))
+    assert not isinstance(old, Rejection) and old["content_at"] == "2024-02-01T10:00:00+08:00"
+    later = validate(violation(content_at="2024-03-02T10:00:00+08:00"))
+    assert isinstance(later, Rejection) and later.reason == "invalid_field" and "content_at" in later.detail
 
 
 @pytest.mark.parametrize(
@@ -85,16 +99,29 @@ def test_committed_json_schemas_are_current():
 
 def test_a_version_1_event_still_folds():
     """Schema evolution: an event from the first detector SDK deducts like a current one."""
-    from projections.replay import Replayer
-    from projections.rulebook import Rulebooks, shipped_policies_dir
+    from service.policies import shipped_rulebooks
+    from service.replay import Replayer
 
     old = {"schema_version": 1, "id": "evt-old", "kind": "violation_recorded", "creator": "creator-1", "ts": "2024-03-01T08:00:00Z",
            "source": "detector.legacy", "violation_id": "vio-old", "code": "false_advertising", "severity": 2}
     current = validate({**violation(), "event_id": "evt-new", "severity": "serious", "occurred_at": "2024-03-01T08:00:00Z"})
     results = []
     for event in (validate(old), current):
-        replayer = Replayer(Rulebooks.from_dir(shipped_policies_dir(), "douyin-creator-2022"))
+        replayer = Replayer(shipped_rulebooks())
         commands = list(replayer.run([event]))
-        results.append(([(c["action"], c["reason"]["rule"]) for c in commands], next(replayer.views())["score"]))
+        results.append(([(c.action, c.reason.rule) for c in commands], next(replayer.views())["score"]))
     assert results[0] == results[1]
-    assert results[0][1] == "6"  # 10 - 4 points for a serious false_advertising
+
+
+def test_the_fold_s_command_records_are_the_published_command_schema():
+    """Commands are typed where the fold makes them (msgspec); the published schema is the pydantic model.
+    Same fields, same order of keys on the wire."""
+    import msgspec
+
+    from schemas.commands import Command, CommandReason, PenaltyCommand, Reason
+
+    assert list(Command.__struct_fields__) == sorted(PenaltyCommand.model_fields)
+    assert list(CommandReason.__struct_fields__) == sorted(Reason.model_fields)
+    command = Command("warn", "cmd-" + "0" * 24, "c1", "2024-03-01T02:00:00Z", None, None,
+                      CommandReason(["e1"], "", "p", "1", "violation:x", "9", "10"))
+    assert PenaltyCommand.model_validate_json(msgspec.json.encode(command)).model_dump(mode="json") == msgspec.to_builtins(command)

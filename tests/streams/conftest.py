@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from projections.rulebook import Rulebooks, shipped_policies_dir
+from projections.rulebook import Rulebooks
+from service.policies import load_rulebooks, shipped_policies_dir
 from streams.broker import free_port
 from streams.settings import Settings
 
@@ -42,7 +43,7 @@ def live_settings(broker: str, tmp: Path, **overrides) -> Settings:
 
 
 def rulebooks_for(settings: Settings) -> Rulebooks:
-    return Rulebooks.from_dir(settings.policies_dir, settings.default_rulebook)
+    return load_rulebooks(settings.policies_dir, settings.default_rulebook)
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1, what: str = "condition"):

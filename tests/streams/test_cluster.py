@@ -6,7 +6,8 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
-from projections.replay import Replayer, view
+from projections.standing import view
+from service.replay import Replayer
 from schemas.codec import decode_trusted
 from streams.broker import free_port
 from streams.clients import client_options, publish_signed, read_values
@@ -24,7 +25,7 @@ def violation(creator: str, n: int, code: str = "false_advertising"):
 def journal_and_expected(settings, rulebooks):
     journal = [decode_trusted(v) for v in read_values(settings, settings.topic_journal, idle_ms=300)]
     replayer = Replayer(rulebooks)
-    return journal, list(replayer.run(journal)), replayer
+    return journal, [c.as_dict() for c in replayer.run(journal)], replayer
 
 
 def owned(worker) -> set[str]:

@@ -1,12 +1,13 @@
 """The scheduler's decision (pure): which deadlines are due by `now`, as journal events."""
 
 from projections.fold import fold
-from projections.rulebook import Rulebooks, shipped_policies_dir
+from projections.rulebook import Rulebooks
+from service.policies import load_rulebooks, shipped_policies_dir
 from schemas.instants import parse_instant
 from streams.clock import file_clock
 from streams.deadlines import due_events, event_id, next_due
 
-RULEBOOKS = Rulebooks.from_dir(shipped_policies_dir(), "douyin-creator-2022")
+RULEBOOKS = load_rulebooks(shipped_policies_dir(), "douyin-creator-2022")
 
 
 def folded_minor_violation():

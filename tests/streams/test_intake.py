@@ -32,7 +32,7 @@ def reason(value, headers):
 def test_a_signed_event_from_an_allowed_source_is_accepted_in_canonical_form():
     value = violation()
     event = admit(value, signed(value), SETTINGS)
-    assert isinstance(event, dict) and event["schema_version"] == 2 and event["evidence"] == {}
+    assert isinstance(event, dict) and event["schema_version"] == 3 and event["evidence"] == {}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
-from projections.replay import Replayer, view
+from projections.standing import view
+from service.replay import Replayer
 from schemas.codec import decode_trusted
 from streams.clients import client_options, publish_signed, read_values
 from streams.process import WorkerProcess
@@ -171,7 +172,7 @@ def test_live_equals_replay_of_the_journal_and_the_query_api_agrees(world):
     settle(world)
     s = world.settings
     replayer = Replayer(world.live.rulebooks(s))
-    expected = list(replayer.run(decode_trusted(v) for v in read_values(s, s.topic_journal, idle_ms=500)))
+    expected = [c.as_dict() for c in replayer.run(decode_trusted(v) for v in read_values(s, s.topic_journal, idle_ms=500))]
     actual = [orjson.loads(v) for v in read_values(s, s.topic_penalties, idle_ms=500)]
     assert actual, "no commands at all"
     assert {c["command_id"]: c for c in actual} == {c["command_id"]: c for c in expected}
