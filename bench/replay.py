@@ -23,6 +23,7 @@ from bench.synthetic_journal import creator_events  # noqa: E402
 from service.replay import Replayer  # noqa: E402
 from projections.rulebook import Rulebooks
 from service.policies import load_rulebooks, shipped_policies_dir  # noqa: E402
+from projections.state import to_bytes  # noqa: E402
 from schemas.codec import decode_untrusted, encode  # noqa: E402
 from schemas.instants import DAY, format_instant, parse_instant  # noqa: E402
 
@@ -116,7 +117,7 @@ def main() -> int:
     counts = replayer.counts.as_dict()
     print(f"folded {counts['folded']:,}, duplicates {counts['duplicates']:,}, rejected {counts['rejected']:,} {counts['rejected_by_reason']}; commands {len(out):,}")
 
-    state_sizes = sorted(len(orjson.dumps(state.to_json())) for state in replayer.states.values())
+    state_sizes = sorted(len(to_bytes(state)) for state in replayer.states.values())
     print(
         f"state per creator: mean {statistics.fmean(state_sizes):.0f} B, p50 {state_sizes[len(state_sizes) // 2]} B, "
         f"p99 {state_sizes[len(state_sizes) * 99 // 100]} B, max {state_sizes[-1]} B (target mean <= 200 B)"

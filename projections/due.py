@@ -31,9 +31,7 @@ def exam_deadline(run: "Run", exam: Exam, at: int) -> None:
     if exam.deferred:
         run.take_points(exam.deferred, at, f"exam_missed:{exam.code}", exam.cause, "exam instead of penalty not taken")
         return
-    catalogue = run.rulebook.policy.catalogue
-    requirement = run.rulebook.exam_for(exam.code, exam.severity) if exam.code in catalogue else None
-    misses = [(f"exam_missed:{exam.violation}", p.model_copy(update={"days": None})) for p in (requirement.on_miss if requirement else [])]
+    misses = run.rulebook.exam_misses(exam.code, exam.severity, exam.violation)
     run.impose(misses, at, exam.cause, core.score, core.score, "exam not passed by its deadline")
 
 

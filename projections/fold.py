@@ -20,7 +20,6 @@ The state passed in is updated in place and returned: it is the creator's privat
 """
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from projections.reconcile import Reconciler, Told
@@ -41,8 +40,7 @@ TICKS = frozenset({"exam_due", "appeal_window_closed", "penalty_ended"})
 """Scheduler events: they carry no rule of their own, only the passage of time."""
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(NamedTuple):
     """A held event resolved by a later one: accepted (folded) or refused, with the reason."""
 
     event_id: str
@@ -50,8 +48,7 @@ class Resolution:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What became of one event."""
 
     status: str
@@ -82,13 +79,14 @@ def new_state(creator_id: str, rulebooks: Rulebooks) -> CreatorState:
 def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks) -> Folded:
     if state is None:
         state = new_state(event["creator_id"], rulebooks)
-    step = _Step(state, warm(state, rulebooks), rulebooks, event["event_id"])
-    cache = step.cache
-    if step.event_id in cache.ids or (state.refused and fingerprint(step.event_id) in state.refused):
-        return Folded(state, [], Outcome("duplicate", "duplicate_event_id"))
+    step = _Step(state, state.cache or warm(state, rulebooks), rulebooks, event["event_id"])
+    # Lateness first: whether an old event is still remembered depends on how much was compacted, and no
+    # outcome may depend on that.
     at = parse_instant(event["occurred_at"])
     if at < state.latest - step.rulebook.late_seconds:
         return step.refuse(at, "too_late")
+    if step.event_id in step.cache.ids or (state.refused and fingerprint(step.event_id) in state.refused):
+        return Folded(state, [], Outcome("duplicate", "duplicate_event_id"))
     return _ACCEPT[event["type"]](step, event, at)
 
 
@@ -99,16 +97,17 @@ def _violation(step: "_Step", event: dict[str, Any], at: int) -> Folded:
     state, vid = step.state, event["violation_id"]
     if vid in state.revoked:
         return step.refuse(at, "violation_overturned")
-    if vid in step.cache.violations or (state.known and fingerprint(vid) in state.known):
+    if vid in step.cache.violations or step.settled(vid) is not None:
         return step.refuse(at, "duplicate_violation")
     entry = Recorded(at, step.event_id, vid, event["code"], event["severity"])
-    released = [w for w in state.waiting if type(w) is ExamResult and w.violation == vid]
+    released = [w for w in state.waiting if type(w) is ExamResult and w.violation == vid] if state.waiting else []
     reason = step.place([entry, *released], entry)
     if reason is not None:
         return step.refuse(at, reason)
-    for held in released:
-        step.release(held, "folded")
-    step.settle_waiting(vid)
+    if state.waiting:
+        for held in released:
+            step.release(held, "folded")
+        step.settle_waiting(vid)
     return step.done()
 
 
@@ -121,7 +120,7 @@ def _appeal(step: "_Step", event: dict[str, Any], at: int) -> Folded:
     appeal = AppealFiled(at, step.event_id, vid)
     violation = step.cache.violations.get(vid)
     if violation is None:
-        settled = state.known.get(fingerprint(vid)) if state.known else None
+        settled = step.settled(vid)
         if settled is not None:
             # Settled means no appeal can still be in time.
             return step.refuse(at, "appeal_already_decided" if settled & 1 else "appeal_window_closed")
@@ -132,7 +131,8 @@ def _appeal(step: "_Step", event: dict[str, Any], at: int) -> Folded:
     state.appeals[vid] = appeal
     step.cache.ids.add(appeal.event_id)
     step.accept(at)
-    step.settle_waiting(vid)
+    if state.waiting:
+        step.settle_waiting(vid)
     return step.done()
 
 
@@ -141,8 +141,8 @@ def _decision(step: "_Step", event: dict[str, Any], at: int) -> Folded:
     if vid in state.revoked or vid in state.decisions or any(type(w) is Decision and w.violation == vid for w in state.waiting):
         return step.refuse(at, "appeal_already_decided")
     decision = Decision(at, step.event_id, vid, event["outcome"] == "overturned")
-    if vid not in step.cache.violations and state.known:
-        settled = state.known.get(fingerprint(vid))
+    if vid not in step.cache.violations:
+        settled = step.settled(vid)
         if settled is not None:
             return step.refuse(at, "appeal_already_decided" if settled & 1 else "no_appeal_on_file")
     appeal = state.appeals.get(vid)
@@ -166,7 +166,7 @@ def _exam_result(step: "_Step", event: dict[str, Any], at: int) -> Folded:
         exam = next((x for x in step.cache.head.exams if x.violation == vid), None)
         if exam is not None and at < exam.deadline and max(state.latest, at) > exam.deadline + step.rulebook.grace_seconds:
             return step.refuse(at, "exam_report_too_late")
-        known = vid in step.cache.violations or vid in state.revoked or (state.known and fingerprint(vid) in state.known)
+        known = vid in step.cache.violations or vid in state.revoked or step.settled(vid) is not None
         if not known:
             return step.hold(result, "waiting_for_violation")
     reason = step.place([result], result)
@@ -225,7 +225,16 @@ class _Step:
 
     @property
     def rulebook(self) -> Rulebook:
+        """The rulebook in force now (enrolment and migration change it)."""
         return self.rulebooks[self.cache.head.rulebook]
+
+    def settled(self, vid: str) -> int | None:
+        """A settled violation remembered (its instant * 2 + 1 if decided), within violation_memory_days of the
+        latest event: by event time, never by how much happened to be compacted."""
+        value = self.state.known.get(vid)
+        if value is None or value >> 1 < self.state.latest - self.rulebook.memory_seconds:
+            return None
+        return value
 
     def frontier(self, latest: int) -> int:
         """The oldest instant an event may still carry and take its place."""
@@ -267,10 +276,12 @@ class _Step:
             return
         state.latest = at
         head = cache.head
-        if at > head.clock:
+        if at >= head.due:
             run = Run(head, self.rulebooks, state.creator_id)
             run.advance(at)
             _absorb(run, cache.fates, self.changes)
+        elif at > head.clock:  # nothing falls due: time just passes
+            head.clock = at
         if state.waiting:
             self.expire_waiting()
         self.settle()
@@ -339,16 +350,22 @@ class _Step:
         position = bisect_left(state.tail, _key(violation), key=_key)
         del state.tail[position]
         self.overturned = violation.event_id
-        self.recompute(position, None)
+        self.recompute(position, None, shift=(position - 1, -1))
 
     # The timeline -------------------------------------------------------------
     def place(self, entries: list[Entry], noted: Entry) -> str | None:
         """Put entries on the timeline by (event time, event id). Returns the noted entry's refusal reason,
         having changed nothing, or None."""
         state, cache = self.state, self.cache
-        latest = max(state.latest, max(e.at for e in entries))
-        tail = state.tail
-        if all(e.at >= cache.head.clock for e in entries) and all(_key(a) < _key(b) for a, b in zip([*tail[-1:], *entries], entries)):
+        tail, head = state.tail, cache.head
+        if len(entries) == 1:  # the common case, cheaply
+            entry = entries[0]
+            latest = entry.at if entry.at > state.latest else state.latest
+            in_order = entry.at >= head.clock and (not tail or (tail[-1].at, tail[-1].event_id) < (entry.at, entry.event_id))
+        else:
+            latest = max(state.latest, max(e.at for e in entries))
+            in_order = all(e.at >= head.clock for e in entries) and all(_key(a) < _key(b) for a, b in zip([*tail[-1:], *entries], entries))
+        if in_order:
             for entry in entries:
                 reason = self.append(entry, noted)
                 if reason is not None:
@@ -359,7 +376,8 @@ class _Step:
                 position = bisect_right(tail, _key(entry), key=_key)
                 tail.insert(position, entry)
                 first = min(first, position)
-            reason = self.recompute(first, noted, latest=latest)
+            last = max(bisect_right(tail, _key(entry), key=_key) - 1 for entry in entries)
+            reason = self.recompute(first, noted, latest=latest, shift=(last, len(entries)))
             if reason is not None:
                 for entry in entries:
                     tail.remove(entry)
@@ -389,12 +407,21 @@ class _Step:
             self.notes += run.notes
         return None
 
-    def recompute(self, start: int, noted: Entry | None, latest: int | None = None) -> str | None:
+    def recompute(self, start: int, noted: Entry | None, latest: int | None = None, shift: tuple[int, int] | None = None) -> str | None:
         """Refold the tail from the nearest checkpoint at or before `start` (the first position that changed).
-        Nothing is committed if the noted entry is refused at its place."""
+        Nothing is committed if the noted entry is refused at its place.
+
+        `shift` = (last position changed, entries added or removed): past the change, where the refold
+        reaches an old checkpoint's place with exactly the old state, the rest of the timeline is the old
+        one (the fold is deterministic): the recompute stops there and keeps the old head, checkpoints and
+        penalties. A late event then costs what it changes, not the length of the tail."""
         state, cache = self.state, self.cache
         checkpoints, tail = cache.checkpoints, state.tail
         index = bisect_right(checkpoints, start, key=lambda c: c.position)
+        # A checkpoint a tick advanced past the entry now at its place (a late one, just inserted) is in that
+        # entry's future: start from an earlier one.
+        while index and checkpoints[index - 1].position < len(tail) and checkpoints[index - 1].core.clock > tail[checkpoints[index - 1].position].at:
+            index -= 1
         origin = checkpoints[index - 1] if index else None
         position, core = (origin.position, origin.core.copy()) if origin else (0, state.base.copy())
         # Everything decided up to the origin is in its state: up to the entry before it, and whatever time
@@ -404,10 +431,17 @@ class _Step:
         # What enforcement was told of every penalty this recompute may decide again.
         told = {cid: (f.penalty, f.end) for cid, f in fates.items() if after is None or f.key > after or cid in in_force}
         work = {cid: Fate(fates[cid].penalty, fates[cid].key) for cid in in_force}
+        old = {c.position: c for c in checkpoints[index:]} if shift else {}
+        latest = max(state.latest, latest or 0)
         run = Run(core, self.rulebooks, state.creator_id)
         made: list[Checkpoint] = []
         noted_before = len(self.notes)
         for i in range(position, len(tail)):
+            if old and i > shift[0]:  # type: ignore[index]
+                before = old.get(i - shift[1])  # type: ignore[index]
+                if before is not None and self.converged(run, work, before.core, tail[i]):
+                    self.commit_converged(i, shift[1], core, told, work, made, checkpoints[:index], latest)  # type: ignore[index]
+                    return None
             if i > position and i % CHECKPOINT_EVERY == 0:
                 made.append(Checkpoint(i, core.copy()))
             entry = tail[i]
@@ -424,21 +458,51 @@ class _Step:
                 self.notes += run.notes
                 run.notes = []
         run.noting = False
-        run.advance(max(state.latest, latest or 0))
+        run.advance(latest)
         _absorb(run, work, None)
-        # Commit: penalties in force at the origin keep their place in the (timeline-ordered) fates; the
-        # rest after the origin are replaced by what was decided now, in order.
+        # Commit: what was decided after the origin replaces what was decided there before.
         for cid in told:
-            if cid not in in_force:
-                del fates[cid]
+            del fates[cid]
         fates.update(work)
         cache.head = core
         cache.checkpoints = checkpoints[:index] + made
+        self.note_changes(told, work)
+        return None
+
+    @staticmethod
+    def converged(run: Run, work: dict[str, Fate], before: Core, entry: Entry) -> bool:
+        """Is the refold's state, just before `entry`, the old one there? (Time an old checkpoint was
+        advanced to by a tick is applied first: advancing in steps changes nothing.)"""
+        core = run.core
+        if core.clock < before.clock <= entry.at:
+            run.advance(before.clock)
+            _absorb(run, work, None)
+        return core == before
+
+    def commit_converged(self, i: int, delta: int, core: Core, told: dict, work: dict[str, Fate], made: list, kept: list, latest: int) -> None:
+        state, cache = self.state, self.cache
+        after = max(_key(state.tail[i - 1]), (core.clock, ""))
+        in_force = {p.id for p in core.active}
+        fates = cache.fates
+        for cid in told:
+            fate = fates[cid]
+            if cid in in_force or fate.key > after:
+                work[cid] = fate  # in force at the meeting point, or decided after it: the old run's, unchanged
+            elif cid not in work:
+                del fates[cid]
+        fates.update(work)
+        cache.checkpoints = kept + made + [Checkpoint(c.position + delta, c.core) for c in cache.checkpoints if c.position + delta >= i]
+        if latest > cache.head.clock:  # the old head, advanced to a later latest if the placed entries moved it
+            run = Run(cache.head, self.rulebooks, state.creator_id)
+            run.advance(latest)
+            _absorb(run, fates, self.changes)
+        self.note_changes(told, work)
+
+    def note_changes(self, told: dict, work: dict[str, Fate]) -> None:
         for cid, was in told.items():
             self.changes.setdefault(cid, was)
         for cid in work:
             self.changes.setdefault(cid, None)
-        return None
 
     def reconcile(self) -> list[Command]:
         if not self.changes:
@@ -452,32 +516,51 @@ class _Step:
     # Settling -----------------------------------------------------------------
     def settle(self) -> None:
         """Move into the snapshot the leading entries no late event, appeal or decision can change any more.
-        Tried every CHECKPOINT_EVERY entries, or when the whole tail is past the horizon."""
-        state, cache = self.state, self.cache
-        tail = state.tail
-        if not tail:
+        A long tail settles up to a checkpoint (no replay); a short one when at least half of it can go (a
+        replay as long as what it saves). `compact` settles everything that can be, for storage."""
+        tail = self.state.tail
+        if not tail or tail[0].at >= self.frontier(self.state.latest):
             return
-        rulebook = self.rulebook
-        frontier = self.frontier(state.latest)
-        if tail[0].at >= frontier or (len(tail) % CHECKPOINT_EVERY and tail[-1].at >= frontier):
+        if len(tail) >= 2 * CHECKPOINT_EVERY:
+            self.settle_to(self.settleable(), replay=False)
             return
-        count = 0
-        for entry in tail:
+        count = self.settleable()
+        if 2 * count >= len(tail):
+            self.settle_to(count, replay=True)
+
+    def settleable(self) -> int:
+        """How many leading entries can settle."""
+        frontier, rulebook, count = self.frontier(self.state.latest), self.rulebook, 0
+        for entry in self.state.tail:
             if entry.at >= frontier or (type(entry) is Recorded and self.holds(entry, frontier, rulebook)):
                 break
             count += 1
+        return count
+
+    def settle_to(self, count: int, replay: bool) -> None:
+        """Settle `count` leading entries; without `replay`, only as far as the last checkpoint within them."""
         if not count:
             return
-        # The state just after the settled entries, no later than the frontier (where late events may still go).
-        checkpoints = cache.checkpoints
+        state, cache = self.state, self.cache
+        frontier = self.frontier(state.latest)
+        checkpoints, tail = cache.checkpoints, state.tail
+        # The snapshot is the state just after the settled entries, no later than the frontier (where late
+        # events may still go): a checkpoint exactly there, or one before it and a replay.
         index = bisect_right(checkpoints, count, key=lambda c: c.position)
         while index and checkpoints[index - 1].position == count and checkpoints[index - 1].core.clock >= frontier:
             index -= 1
         origin = checkpoints[index - 1] if index else None
+        if not replay:
+            if origin is None:
+                return
+            count = origin.position
+            if origin.core.clock >= frontier:
+                return
         core = origin.core.copy() if origin else state.base.copy()
-        run = Run(core, self.rulebooks, state.creator_id)
-        for entry in tail[origin.position if origin else 0:count]:
-            run.step(entry)
+        if origin is None or origin.position < count:
+            run = Run(core, self.rulebooks, state.creator_id)
+            for entry in tail[origin.position if origin else 0:count]:
+                run.step(entry)
         settled, state.base, state.tail = tail[:count], core, tail[count:]
         cache.checkpoints = [Checkpoint(c.position - count, c.core) for c in checkpoints if c.position > count]
         for entry in settled:
@@ -485,7 +568,7 @@ class _Step:
             if type(entry) is Recorded:
                 self.forget_violation(entry)
         self.forget_fates(core, max(_key(settled[-1]), (core.clock, "")))
-        memory = state.latest - rulebook.memory_seconds
+        memory = state.latest - self.rulebook.memory_seconds
         _forget_oldest(state.known, lambda value: value >> 1 < memory)
 
     def holds(self, violation: Recorded, frontier: int, rulebook: Rulebook) -> bool:
@@ -505,24 +588,26 @@ class _Step:
         for record in (decided, appeal):
             if record is not None:
                 cache.ids.discard(record.event_id)
-        state.known[fingerprint(vid)] = violation.at * 2 + (1 if decided else 0)
+        state.known[vid] = violation.at * 2 + (1 if decided else 0)
 
     def forget_fates(self, base: Core, last: Key) -> None:
         """Penalties decided before the snapshot (at or before the last settled entry) and no longer in force
         there can no longer change."""
         cache, state = self.cache, self.state
         in_force = {p.id for p in base.active}
-        doomed = []
-        for cid, fate in cache.fates.items():  # timeline order: stop at the first decided after the snapshot
-            if fate.key > last:
-                break
-            if cid not in in_force:
-                doomed.append(cid)
-        for cid in doomed:
+        for cid in [cid for cid, fate in cache.fates.items() if fate.key <= last and cid not in in_force]:
             del cache.fates[cid]
         if state.lifted:
             for cid in [c for c, (_, at) in state.lifted.items() if at < base.clock and c not in cache.fates]:
                 del state.lifted[cid]
+
+
+def compact(state: CreatorState, rulebooks: Rulebooks) -> CreatorState:
+    """Settle everything that can no longer change into the snapshot: what a table should store. Changes no
+    outcome, ever; only how much is kept."""
+    step = _Step(state, state.cache or warm(state, rulebooks), rulebooks, "")
+    step.settle_to(step.settleable(), replay=True)
+    return state
 
 
 def _key(entry: Entry) -> tuple[int, str]:
@@ -569,8 +654,9 @@ def warm(state: CreatorState, rulebooks: Rulebooks) -> Cache:
             checkpoints.append(Checkpoint(i, core.copy()))
         run.step(entry)
         _absorb(run, fates, None)
-    run.advance(state.latest)
-    _absorb(run, fates, None)
+    if state.latest > core.clock:
+        run.advance(state.latest)
+        _absorb(run, fates, None)
     ids = {e.event_id for e in state.tail}
     for records in (state.appeals.values(), state.decisions.values(), state.revoked.values(), state.waiting):
         ids.update(r.event_id for r in records)

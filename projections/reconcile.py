@@ -32,11 +32,15 @@ class Reconciler:
         self.creator_id, self.rulebooks, self.lifted = creator_id, rulebooks, lifted
         self.clock, self.score = clock, score
         self.rulebook: Rulebook = rulebooks[rulebook]
-        self.out: list[tuple[int, int, Command]] = []
+        self.out: list[tuple[tuple, Command]] = []
 
     def commands(self) -> list[Command]:
-        self.out.sort(key=lambda entry: (entry[0], entry[1]))
-        return [command for _, _, command in self.out]
+        """By instant; at one instant what is sent before what is lifted, each in the order it was decided.
+        Canonical: it depends on nothing but the penalties, so a restored worker sends the same sequence."""
+        out = self.out
+        if len(out) > 1:
+            out.sort(key=_first)
+        return [command for _, command in out]
 
     def apply(self, changes: Iterable[tuple[str, Told | None, Fate | None]], cause: str, overturned: str = "") -> None:
         """`cause` is the event being folded; `overturned` the event id of a violation it overturned."""
@@ -66,7 +70,7 @@ class Reconciler:
             p.action, sent_id(self.creator_id, p.id, self.lifted), self.creator_id, format_instant(p.start),
             None if p.until is None else format_instant(p.until), None, _reason(rulebook, p.rule, p.before, p.after, p.cause, p.detail),
         )
-        self.out.append((p.start, len(self.out), command))
+        self.out.append(((p.start, 0, *_decided(p)), command))
 
     def lift(self, p: Penalty, end: Ended) -> None:
         lifted = sent_id(self.creator_id, p.id, self.lifted)
@@ -74,9 +78,17 @@ class Reconciler:
             "lift", command_id(self.creator_id, lifted, "lift", "lift"), self.creator_id, format_instant(end.at), None, lifted,
             _reason(self.rulebook, f"lift:{end.rule}", end.score, end.score, end.cause, ""),
         )
-        self.out.append((end.at, len(self.out), command))
+        self.out.append(((end.at, 1, *_decided(p)), command))
         times = self.lifted.get(p.id, [0, p.start])[0]
         self.lifted[p.id] = [times + 1, p.start]
+
+
+def _first(entry: tuple[tuple, Command]) -> tuple:
+    return entry[0]
+
+
+def _decided(p: Penalty) -> tuple[int, str, int, str]:
+    return p.decided_at, p.cause, p.rank, p.id
 
 
 def _same(a: Penalty, b: Penalty) -> bool:

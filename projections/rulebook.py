@@ -3,17 +3,34 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from projections.policy import Node, Penalty, Policy, rulebook_key
 from schemas.instants import DAY
 from schemas.points import to_hundredths
 
 
+class Measure(NamedTuple):
+    """A penalty or corrective action as the fold imposes it: a policy `Penalty` with plain values."""
+
+    action: str
+    days: int | None = None
+    group: str | None = None
+    level: int = 0
+    extend_on_points: bool = False
+
+
+def measure(penalty: Penalty, days: int | None | bool = False) -> Measure:
+    """`days=None` makes it open-ended (an exam miss runs until the exam is passed)."""
+    return Measure(penalty.action.value, penalty.days if days is False else days, penalty.group, penalty.level, penalty.extend_on_points)
+
+
 @dataclass(frozen=True)
 class CompiledNode:
     at: int
     node: Node
+    penalties: tuple[Measure, ...]
+    quiz: tuple[Measure, ...] | None
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,11 @@ class Rulebook:
             "points",
             {code: {sev: to_hundredths(p) for sev, p in entry.points.items()} for code, entry in policy.catalogue.items()},
         )
-        object.__setattr__(self, "nodes", tuple(sorted((CompiledNode(to_hundredths(n.at), n) for n in policy.nodes), key=lambda n: n.at)))
+        nodes = (
+            CompiledNode(to_hundredths(n.at), n, tuple(map(measure, n.penalties)), None if n.quiz_reduces_to is None else tuple(map(measure, n.quiz_reduces_to)))
+            for n in policy.nodes
+        )
+        object.__setattr__(self, "nodes", tuple(sorted(nodes, key=lambda n: n.at)))
         steps = policy.recovery.steps if policy.recovery else []
         object.__setattr__(
             self,
@@ -152,20 +173,32 @@ class Rulebook:
             return None
         return exam
 
-    def violation_penalties(self, code: str, severity: str) -> list[tuple[str, Penalty]]:
+    def violation_penalties(self, code: str, severity: str) -> list[tuple[str, Measure]]:
         """Corrective actions and the violation's own penalties, each with the rule that imposes it."""
         cache = self.__dict__.setdefault("_violation_penalties", {})
         if (code, severity) not in cache:
             entry, rule = self.policy.catalogue[code], f"violation:{code}"
             own = [*entry.penalties, *entry.penalties_by_severity.get(severity, [])]  # type: ignore[call-overload]
-            cache[code, severity] = [(rule, Penalty(action=action)) for action in entry.corrective] + [(rule, p) for p in own]
+            cache[code, severity] = self.corrective(code) + [(rule, measure(p)) for p in own]
         return cache[code, severity]
 
-    def corrective(self, code: str) -> list[tuple[str, Penalty]]:
+    def corrective(self, code: str) -> list[tuple[str, Measure]]:
         cache = self.__dict__.setdefault("_corrective", {})
         if code not in cache:
-            cache[code] = [(f"violation:{code}", Penalty(action=action)) for action in self.policy.catalogue[code].corrective]
+            cache[code] = [(f"violation:{code}", Measure(action.value)) for action in self.policy.catalogue[code].corrective]
         return cache[code]
+
+    def escalation_penalties(self, index: int) -> list[tuple[str, Measure]]:
+        cache = self.__dict__.setdefault("_escalations", {})
+        if index not in cache:
+            rule = self.policy.escalation[index]
+            cache[index] = [(f"escalation:{rule.name}", measure(p)) for p in rule.penalties]
+        return cache[index]
+
+    def exam_misses(self, code: str, severity: str, violation: str) -> list[tuple[str, Measure]]:
+        """What missing a mandatory exam imposes, until the exam is passed."""
+        requirement = self.exam_for(code, severity) if code in self.policy.catalogue else None
+        return [(f"exam_missed:{violation}", measure(p, None)) for p in (requirement.on_miss if requirement else [])]
 
 
 class Rulebooks:

@@ -8,7 +8,8 @@ Run. Appeals and decisions are not here: they decide which violations stay on th
 
 from typing import TYPE_CHECKING, Callable
 
-from projections.policy import SEVERITIES, Penalty as PolicyPenalty
+from projections.policy import SEVERITIES
+from projections.rulebook import Measure
 from projections.state import Enrolled, Exam, ExamResult, Migrated, Record, Recorded
 from schemas.commands import Action
 from schemas.instants import DAY
@@ -17,7 +18,7 @@ from schemas.points import to_hundredths
 if TYPE_CHECKING:
     from projections.timeline import Run
 
-_WARN = PolicyPenalty(action=Action.WARN)
+_WARN = Measure(Action.WARN.value)
 
 
 def check_violation(run: "Run", v: Recorded) -> str | None:
@@ -50,11 +51,11 @@ def violation_recorded(run: "Run", v: Recorded) -> None:
         _require_exam(run, v, exam.deadline_days, 0, severity)
 
 
-def _escalate(run: "Run", v: Recorded, family: str) -> tuple[str, list[tuple[str, PolicyPenalty]]]:
+def _escalate(run: "Run", v: Recorded, family: str) -> tuple[str, list[tuple[str, Measure]]]:
     """Repeat offences in a rolling window raise the severity or add penalties. Overturned violations are
     not on the timeline at all, so they never count (DOMAIN edge 9)."""
     rb, severity, penalties = run.rulebook, v.severity, []
-    for rule in rb.policy.escalation:
+    for index, rule in enumerate(rb.policy.escalation):
         if rule.codes is not None and v.code not in rule.codes:
             continue
         since = v.at - rule.window_days * DAY
@@ -70,7 +71,7 @@ def _escalate(run: "Run", v: Recorded, family: str) -> tuple[str, list[tuple[str
         if rule.severity_at_least and SEVERITIES.index(rule.severity_at_least) > SEVERITIES.index(severity):  # type: ignore[arg-type]
             if rule.severity_at_least in rb.points[v.code]:
                 severity = rule.severity_at_least
-        penalties.extend((f"escalation:{rule.name}", p) for p in rule.penalties)
+        penalties.extend(rb.escalation_penalties(index))
     return severity, penalties
 
 
@@ -111,7 +112,7 @@ def _require_exam(run: "Run", v: Recorded, days: int, deferred: int, severity: s
         run.note(f"{core.gone} in force: no exam required")
         return
     core.exams.append(Exam(v.violation, v.at + days * DAY, v.event_id, deferred, False, v.code, severity))
-    penalty = PolicyPenalty(action=Action.REQUIRE_EXAM, days=days)
+    penalty = Measure(Action.REQUIRE_EXAM.value, days)
     run.fire(f"exam:{v.violation}", penalty, v.at, v.event_id, core.score, core.score, "pass the exam by effective_until")
 
 
@@ -161,12 +162,12 @@ def _milestone_quiz(run: "Run", x: ExamResult) -> bool:
     if x.percent < 100:
         return False
     for node in reversed(rb.nodes):
-        if node.node.quiz_reduces_to is None:
+        if node.quiz is None:
             continue
         imposed = [p for p in core.active if p.rule == f"node:{node.node.at}"]
         if imposed:
             run.end(imposed, "milestone_quiz", x.at, x.event_id)
-            reduced = [(f"quiz:{node.node.at}", p) for p in node.node.quiz_reduces_to]
+            reduced = [(f"quiz:{node.node.at}", p) for p in node.quiz]
             run.impose(reduced, x.at, x.event_id, core.score, core.score, "perfect milestone quiz")
             return True
     return False

@@ -52,6 +52,10 @@ class Penalty(msgspec.Struct, frozen=True, array_like=True):
     rulebook: str
     renew: int = 0
     """Seconds: while it runs, points that arrive re-impose it for this long (Shopee's tier-5 freeze)."""
+    decided_at: int = 0
+    """When it was decided (its start, unless it waits for a running one: overlap extend)."""
+    rank: int = 0
+    """Its place among what one decision imposed: commands of one instant go out in decision order."""
 
 
 class Exam(msgspec.Struct, frozen=True, array_like=True):
@@ -228,8 +232,8 @@ class CreatorState:
     """Overturned violations, forever (DOMAIN edge 11: a reviewer's decision survives)."""
     waiting: list[Held] = field(default_factory=list)
     """Held events: they name a violation or appeal not yet known."""
-    known: dict[int, int] = field(default_factory=dict)
-    """Fingerprint of a settled violation id -> its instant * 2 + 1 if its appeal was decided."""
+    known: dict[str, int] = field(default_factory=dict)
+    """Settled violation id -> its instant * 2 + 1 if its appeal was decided (for violation_memory_days)."""
     refused: dict[int, int] = field(default_factory=dict)
     """Fingerprint of a refused event id -> its instant, within the horizon: a re-send is a duplicate."""
     lifted: dict[str, list[int]] = field(default_factory=dict)
@@ -248,7 +252,7 @@ class Stored(msgspec.Struct, array_like=True):
     decisions: dict[str, Decision]
     revoked: dict[str, Decision]
     waiting: list[Held]
-    known: dict[int, int]
+    known: dict[str, int]
     refused: dict[int, int]
     lifted: dict[str, list[int]]
 

@@ -10,14 +10,14 @@ import hashlib
 
 from projections.due import DUE_RULES, earliest_due
 from projections.rules import RULES
-from projections.policy import INSTANT_ACTIONS, TERMINAL_ACTIONS, Penalty as PolicyPenalty
-from projections.rulebook import Rulebook, Rulebooks
+from projections.policy import INSTANT_ACTIONS, TERMINAL_ACTIONS
+from projections.rulebook import Measure, Rulebook, Rulebooks
 from projections.state import FOREVER, Core, Ended, Entry, Key, Penalty
 from schemas.commands import Action
 from schemas.instants import DAY
 
 _GONE = frozenset({Action.BAN.value, Action.CLEAR_OUT.value})
-_CLEAR_OUT = PolicyPenalty(action=Action.CLEAR_OUT)
+_CLEAR_OUT = Measure(Action.CLEAR_OUT.value)
 _INSTANT = frozenset(a.value for a in INSTANT_ACTIONS)
 _TERMINAL = frozenset(a.value for a in TERMINAL_ACTIONS)
 
@@ -31,7 +31,7 @@ def command_id(creator_id: str, event_id: str, rule: str, action: str) -> str:
 class Run:
     """The working memory of one pass: the Core it advances, and what was decided on the way."""
 
-    __slots__ = ("core", "rulebook", "rulebooks", "creator_id", "fired", "ended", "notes", "noting", "place")
+    __slots__ = ("core", "rulebook", "rulebooks", "creator_id", "fired", "ended", "notes", "noting", "place", "rank")
 
     def __init__(self, core: Core, rulebooks: Rulebooks, creator_id: str, noting: bool = False):
         self.core = core
@@ -42,6 +42,7 @@ class Run:
         """What was decided, and where on the timeline."""
         self.ended: list[tuple[Penalty, Ended]] = []
         self.place: Key = (core.clock, "")
+        self.rank = 0
         self.notes: list[str] = []
         self.noting = noting
         """Notes are kept only while applying the event being folded (re-applied events were noted before)."""
@@ -64,8 +65,8 @@ class Run:
         Advancing in two steps gives exactly what one step gives, so ticks never change an outcome.
         `seen` collects what fell due, as (instant, rule, subject): the scheduler's question."""
         core = self.core
-        if core.period is None and self.rulebook.policy.reset is not None:
-            core.period = self.rulebook.period_of(to)
+        if core.period is None and to and self.rulebook.policy.reset is not None:
+            core.period = self.rulebook.period_of(to)  # the first instant the creator is seen
         while core.due <= to:
             found = earliest_due(core, self.rulebook)
             if found is None or found[0] > to:
@@ -76,7 +77,7 @@ class Run:
                 seen.append(found)
             if at > core.clock:
                 core.clock = at
-            self.place = (at, "")
+            self.place, self.rank = (at, ""), 0
             DUE_RULES[kind](self, subject, at)
         if to > core.clock:
             core.clock = to
@@ -92,7 +93,7 @@ class Run:
             self.advance(entry.at)
         elif entry.at > core.clock:
             core.clock = entry.at
-        self.place = (entry.at, entry.event_id)
+        self.place, self.rank = (entry.at, entry.event_id), 0
         RULES[type(entry)][1](self, entry)
         self.refresh_due()
 
@@ -104,7 +105,7 @@ class Run:
         return reason
 
     # Points and nodes -----------------------------------------------------
-    def change_points(self, points: int, rule: str) -> tuple[int, int, list[tuple[str, PolicyPenalty]]]:
+    def change_points(self, points: int, rule: str) -> tuple[int, int, list[tuple[str, Measure]]]:
         """Take a violation's points (deduct in credit mode, add in points mode). Returns the score before,
         after, and the penalties of the nodes crossed, for the caller to impose."""
         rb, core = self.rulebook, self.core
@@ -115,7 +116,7 @@ class Run:
             crossed = [n for n in rb.nodes if before > n.at >= after]
         else:  # Ozone's 'highest threshold crossed': before < at <= after
             crossed = [n for n in rb.nodes if before < n.at <= after]
-        penalties = [(f"node:{n.node.at}", p) for n in crossed for p in n.node.penalties]
+        penalties = [(f"node:{n.node.at}", p) for n in crossed for p in n.penalties]
         threshold = rb.clear_out_at
         if threshold is not None and before < threshold <= after:
             penalties.append(("clear_out", _CLEAR_OUT))
@@ -135,20 +136,20 @@ class Run:
             return
         for p in list(self.core.active):
             if p.renew and p.until is not None and p.until > at and p.cause != cause:
-                again = PolicyPenalty(action=Action(p.action), days=p.renew // DAY, group=p.group, level=p.level, extend_on_points=True)
+                again = Measure(p.action, p.renew // DAY, p.group, p.level, True)
                 rule = p.rule if p.rule.startswith("extension:") else f"extension:{p.rule}"
                 self.fire(rule, again, at, cause, self.core.score, self.core.score, "more points while it runs")
 
     # Penalties ------------------------------------------------------------
-    def impose(self, penalties: list[tuple[str, PolicyPenalty]], at: int, cause: str, before: int, after: int, detail: str = "") -> None:
+    def impose(self, penalties: list[tuple[str, Measure]], at: int, cause: str, before: int, after: int, detail: str = "") -> None:
         """Fire penalties that arose together. Within a group only the highest level applies (seed 001 §4.2)."""
         if not penalties:
             return
         if self.core.gone:
             self.note(f"{self.core.gone} in force: the account is gone, nothing further applies")
             return
-        strongest: dict[str, tuple[str, PolicyPenalty]] = {}
-        chosen: list[tuple[str, PolicyPenalty]] = []
+        strongest: dict[str, tuple[str, Measure]] = {}
+        chosen: list[tuple[str, Measure]] = []
         for rule, penalty in penalties:
             if penalty.group is None:
                 chosen.append((rule, penalty))
@@ -160,8 +161,8 @@ class Run:
         for rule, penalty in chosen:
             self.fire(rule, penalty, at, cause, before, after, detail)
 
-    def fire(self, rule: str, penalty: PolicyPenalty, at: int, cause: str, before: int, after: int, detail: str = "") -> None:
-        core, action = self.core, penalty.action.value
+    def fire(self, rule: str, penalty: Measure, at: int, cause: str, before: int, after: int, detail: str = "") -> None:
+        core, action = self.core, penalty.action
         kind = penalty.group or action
         if kind in core.closed:
             # seed 001 §3.2: a closure stops further penalties of its kind, not everything else.
@@ -188,7 +189,9 @@ class Run:
         record = Penalty(
             command_id(self.creator_id, cause, rule, action), action, start, until, rule, cause, penalty.group,
             penalty.level, before, after, detail, core.rulebook, penalty.days * DAY if penalty.extend_on_points and penalty.days else 0,
+            at, self.rank,
         )
+        self.rank += 1
         self.fired.append((self.place, record))
         core.rule = rule
         if action in _INSTANT:
@@ -209,14 +212,14 @@ class Run:
         for p in penalties:
             self.ended.append((p, Ended(rule, at, cause, core.score)))
         # A terminal state holds only while a penalty behind it does.
-        kinds = {p.group or p.action for p in core.active}
         if core.closed:
+            kinds = {p.group or p.action for p in core.active}
             core.closed = [k for k in core.closed if k in kinds]
         if core.gone and not any(p.action == core.gone for p in core.active):
             core.gone = None
 
 
-def _stronger(a: PolicyPenalty, b: PolicyPenalty) -> bool:
+def _stronger(a: Measure, b: Measure) -> bool:
     if a.level != b.level:
         return a.level > b.level
     return _outlasts(a.days, b.days) and a.days != b.days

@@ -5,7 +5,6 @@ cheap to compare, and identical on every machine.
 """
 
 from datetime import datetime, timezone
-from functools import lru_cache
 
 DAY = 86_400
 
@@ -35,7 +34,16 @@ def parse_instant(text: str) -> int:
     return parse_instant_strict(text)
 
 
-@lru_cache(maxsize=65536)  # commands of one event share their instants; formatting dominates otherwise
+_DAYS: dict[int, str] = {}
+
+
 def format_instant(seconds: int) -> str:
-    """Epoch seconds to the canonical wire form, e.g. 2024-03-01T10:00:00Z."""
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Epoch seconds to the canonical wire form, e.g. 2024-03-01T10:00:00Z. Every command carries one or
+    two: the day is looked up, the time of day computed."""
+    day, rest = divmod(seconds, DAY)
+    date = _DAYS.get(day)
+    if date is None:
+        date = _DAYS[day] = datetime.fromtimestamp(day * DAY, timezone.utc).strftime("%Y-%m-%dT")
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{date}{hours:02d}:{minutes:02d}:{secs:02d}Z"

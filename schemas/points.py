@@ -22,8 +22,20 @@ def to_hundredths(value: str | int | Decimal) -> int:
     return int(exact)
 
 
+_FORMATTED: dict[int, str] = {}
+
+
 def format_points(hundredths: int) -> str:
-    """50 -> '0.5', 1000 -> '10', -250 -> '-2.5'."""
+    """50 -> '0.5', 1000 -> '10', -250 -> '-2.5'. Memoised: scores repeat across millions of commands."""
+    text = _FORMATTED.get(hundredths)
+    if text is None:
+        text = _format(hundredths)
+        if len(_FORMATTED) < 100_000:  # points are small numbers: this bound is never reached in practice
+            _FORMATTED[hundredths] = text
+    return text
+
+
+def _format(hundredths: int) -> str:
     sign = "-" if hundredths < 0 else ""
     whole, frac = divmod(abs(hundredths), SCALE)
     if frac == 0:

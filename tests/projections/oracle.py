@@ -53,15 +53,16 @@ class Oracle:
     def feed(self, event: dict[str, Any]) -> str:
         """The status: folded, held, duplicate or rejected."""
         eid, kind = event["event_id"], event["type"]
-        if eid in self.ids:
-            return "duplicate"
-        if kind not in TICKS:  # ticks are idempotent: not remembered
-            self.ids.add(eid)
         at = parse_instant(event["occurred_at"])
         head = self.refold()[0]
         rulebook = self.rulebooks[head.core.rulebook]
         if at < self.latest - rulebook.late_seconds:
+            self.ids.add(eid)
             return "rejected"
+        if eid in self.ids:
+            return "duplicate"
+        if kind not in TICKS:  # ticks are idempotent: not remembered
+            self.ids.add(eid)
         vid = event.get("violation_id")
         overturned = {v for v, d in self.decisions.items() if d.overturned}
         if kind in TICKS:

@@ -3,9 +3,12 @@
 `HYPOTHESIS_PROFILE=deep` runs 2,000 examples each (tests/conftest.py).
 """
 
+from contextlib import contextmanager
+
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from projections.fold import fold
+import projections.fold
+from projections.fold import compact, fold
 from projections.standing import view
 from projections.state import from_bytes, to_bytes
 from schemas.codec import encode
@@ -17,6 +20,18 @@ FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, Heal
 ACCEPTED = ("folded", "held")
 
 
+@contextmanager
+def checkpoints_every(data):
+    """Checkpoints (and so settling to them, and recomputes that stop where the old run is met) every 1 to 4
+    entries, or the shipped spacing: short stories then exercise every shortcut of the fold."""
+    spacing = data.draw(st.sampled_from([1, 2, 3, 4, projections.fold.CHECKPOINT_EVERY]))
+    shipped, projections.fold.CHECKPOINT_EVERY = projections.fold.CHECKPOINT_EVERY, spacing
+    try:
+        yield
+    finally:
+        projections.fold.CHECKPOINT_EVERY = shipped
+
+
 def fast_standing(state, rulebooks) -> dict:
     cache = state.cache
     decided = state.decisions.keys() | state.revoked.keys()
@@ -24,11 +39,12 @@ def fast_standing(state, rulebooks) -> dict:
 
 
 def fold_all(events, rulebooks, restore_at: frozenset = frozenset()):
-    """Fold in the order given; restore the state from its stored bytes before the events in `restore_at`."""
+    """Fold in the order given; before the events in `restore_at`, compact the state as a worker does
+    before storing it, and restore it from its stored bytes."""
     state, commands, statuses = None, [], []
     for index, event in enumerate(events):
         if state is not None and index in restore_at:
-            state = from_bytes(to_bytes(state))
+            state = from_bytes(to_bytes(compact(state, rulebooks)))
         state, made, outcome = fold(state, event, rulebooks)
         commands += made
         statuses.append(outcome.status)
@@ -46,17 +62,22 @@ def test_after_every_event_the_fold_stands_where_the_oracle_stands(data):
     order = data.draw(arrival(events, max_delay_days=40, max_exam_delay_days=12))  # some beyond the horizons
     restore_at = frozenset(data.draw(st.lists(st.integers(0, len(order)), max_size=4)))
     oracle, state, commands = Oracle(rulebooks, "c-1"), None, []
-    for index, event in enumerate(order):
-        if state is not None and index in restore_at:
-            state = from_bytes(to_bytes(state))
-        state, made, outcome = fold(state, event, rulebooks)
-        commands += made
-        expected = oracle.feed(event)
-        accepted = outcome.status in ACCEPTED or any(r.status == "folded" for r in outcome.resolved)
-        assert (outcome.status in ACCEPTED) == (expected in ACCEPTED), (index, event, outcome, expected)
-        assert fast_standing(state, rulebooks) == oracle.standing(), (index, event, outcome)
-        del accepted
+    with checkpoints_every(data):
+        for index, event in enumerate(order):
+            state, made = _step_against(oracle, state, event, index, restore_at, rulebooks)
+            commands += made
     assert net_of(commands) == oracle.net()
+
+
+def _step_against(oracle, state, event, index, restore_at, rulebooks):
+    """One event through both folds (the state compacted and restored from bytes first, at `restore_at`)."""
+    if state is not None and index in restore_at:
+        state = from_bytes(to_bytes(compact(state, rulebooks)))
+    state, made, outcome = fold(state, event, rulebooks)
+    expected = oracle.feed(event)
+    assert (outcome.status in ACCEPTED) == (expected in ACCEPTED), (index, event, outcome, expected)
+    assert fast_standing(state, rulebooks) == oracle.standing(), (index, event, outcome)
+    return state, made
 
 
 @FAST
@@ -65,8 +86,9 @@ def test_what_stands_and_what_is_in_force_do_not_depend_on_arrival_order(data):
     """Two arrival orders inside the horizon: the same standing state, the same commands net of lifts."""
     pack, events = data.draw(story())
     rulebooks = BY_PACK[pack]
-    first = fold_all(data.draw(arrival(events)), rulebooks)
-    second = fold_all(data.draw(arrival(events)), rulebooks)
+    with checkpoints_every(data):
+        first = fold_all(data.draw(arrival(events)), rulebooks)
+        second = fold_all(data.draw(arrival(events)), rulebooks)
     assert fast_standing(first[0], rulebooks) == fast_standing(second[0], rulebooks)
     assert net_of(first[1]) == net_of(second[1])
 
@@ -75,7 +97,8 @@ def test_what_stands_and_what_is_in_force_do_not_depend_on_arrival_order(data):
 @given(st.data())
 def test_a_command_id_names_exactly_one_command(data):
     pack, events = data.draw(story())
-    _, commands, _ = fold_all(data.draw(arrival(events)), BY_PACK[pack])
+    with checkpoints_every(data):
+        _, commands, _ = fold_all(data.draw(arrival(events)), BY_PACK[pack])
     by_id: dict[str, bytes] = {}
     for command in commands:
         assert by_id.setdefault(command.command_id, encode(command)) == encode(command), command.command_id
@@ -86,14 +109,16 @@ def test_a_command_id_names_exactly_one_command(data):
 
 @FAST
 @given(st.data())
-def test_restoring_the_state_from_its_stored_bytes_between_events_changes_nothing(data):
-    """A worker restored from the changelog has no cache; it must decide exactly as one that never stopped."""
+def test_compacting_and_restoring_the_state_between_events_changes_nothing(data):
+    """A worker compacts a state and stores its bytes; restored from the changelog it has no cache. It must
+    decide exactly as one that never stopped."""
     pack, events = data.draw(story())
     rulebooks = BY_PACK[pack]
     order = data.draw(arrival(events))
     restore_at = frozenset(data.draw(st.lists(st.integers(0, len(order)), min_size=1, max_size=len(order))))
-    warm_state, warm_commands, warm_statuses = fold_all(order, rulebooks)
-    cold_state, cold_commands, cold_statuses = fold_all(order, rulebooks, restore_at)
+    with checkpoints_every(data):
+        warm_state, warm_commands, warm_statuses = fold_all(order, rulebooks)
+        cold_state, cold_commands, cold_statuses = fold_all(order, rulebooks, restore_at)
     assert [encode(c) for c in cold_commands] == [encode(c) for c in warm_commands]
     assert cold_statuses == warm_statuses
     assert view(cold_state, rulebooks) == view(warm_state, rulebooks)
