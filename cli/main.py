@@ -5,7 +5,7 @@ import importlib
 import sys
 
 # Each name is a module cli/<name>.py with register(subparsers) setting `handler`.
-COMMANDS = ("replay", "explain", "policy", "schema", "worker", "publish", "tail", "demo", "export", "audit", "simulate", "migrate", "report")
+COMMANDS = ("replay", "explain", "policy", "schema", "worker", "publish", "tail", "demo", "export", "audit", "simulate", "migrate", "report", "state")
 
 
 def build_parser() -> argparse.ArgumentParser:

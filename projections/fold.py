@@ -344,7 +344,11 @@ class _Step:
         if not decision.overturned:
             state.decisions[decision.violation] = decision
             return
-        state.revoked[decision.violation] = decision
+        state.revoked[decision.violation] = decision.at
+        appeal = state.appeals.pop(decision.violation, None)  # decided for good: the overturn is what is kept
+        if appeal is not None:
+            cache.ids.discard(appeal.event_id)
+        cache.ids.discard(decision.event_id)
         violation = cache.violations.pop(decision.violation)
         cache.ids.discard(violation.event_id)  # a re-send is now refused as overturned, as after a restore
         position = bisect_left(state.tail, _key(violation), key=_key)
@@ -657,8 +661,9 @@ def warm(state: CreatorState, rulebooks: Rulebooks) -> Cache:
     if state.latest > core.clock:
         run.advance(state.latest)
         _absorb(run, fates, None)
+    run.refresh_due()
     ids = {e.event_id for e in state.tail}
-    for records in (state.appeals.values(), state.decisions.values(), state.revoked.values(), state.waiting):
+    for records in (state.appeals.values(), state.decisions.values(), state.waiting):
         ids.update(r.event_id for r in records)
     violations = {e.violation: e for e in state.tail if type(e) is Recorded}
     state.cache = Cache(core, fates, checkpoints, ids, violations)

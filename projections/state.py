@@ -10,6 +10,7 @@ lives in the encoding, not in the code. What can be derived (the head, checkpoin
 enforcement was told) is kept in a `Cache` beside the stored fields and rebuilt after a restore.
 """
 
+import zlib
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any, Union
@@ -228,8 +229,8 @@ class CreatorState:
     """Accepted appeals of violations on the timeline."""
     decisions: dict[str, Decision] = field(default_factory=dict)
     """Sustained decisions of violations on the timeline."""
-    revoked: dict[str, Decision] = field(default_factory=dict)
-    """Overturned violations, forever (DOMAIN edge 11: a reviewer's decision survives)."""
+    revoked: dict[str, int] = field(default_factory=dict)
+    """Overturned violation -> when it was decided, forever (DOMAIN edge 11: a reviewer's decision survives)."""
     waiting: list[Held] = field(default_factory=list)
     """Held events: they name a violation or appeal not yet known."""
     known: dict[str, int] = field(default_factory=dict)
@@ -250,7 +251,7 @@ class Stored(msgspec.Struct, array_like=True):
     latest: int
     appeals: dict[str, AppealFiled]
     decisions: dict[str, Decision]
-    revoked: dict[str, Decision]
+    revoked: dict[str, int]
     waiting: list[Held]
     known: dict[str, int]
     refused: dict[int, int]
@@ -260,24 +261,61 @@ class Stored(msgspec.Struct, array_like=True):
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(Stored)
 
+FORMAT = 1
+"""The first byte of every stored state. Format 1: msgpack of `Stored`, raw deflate primed with
+`_DICTIONARY`. The dictionary is part of the format: changing it means a new format byte."""
+_DICTIONARY = (
+    b"minor general serious especially_serious warn delist_product hide_videos cut_live_stream restrict_marketing "
+    b"restrict_listings suspend_product_sharing close_product_sharing suspend_shopping_cart delist_all_products "
+    b"require_exam freeze_deposit withhold_commission charge_damages mute suspend_account strike clear_out ban "
+    b"product_sharing marketing deposit cart listings account milestone freeze "
+    b"violation:prohibited_goods violation:counterfeit_goods violation:false_advertising violation:off_platform_trading "
+    b"violation:inappropriate_content violation:service_not_honoured violation:negative_after_sales "
+    b"violation:marketing_violation violation:false_description violation:false_promotion node:0 node:2 node:4 node:6 "
+    b"node:8 node:12 exam: exam_missed: exam_passed: recovery:7d recovery:30d exam_credit point_expiry reset enrolled "
+    b"migrated: escalation: extension: quiz: leniency:warn kuaishou-shop-legacy/merchant kuaishou-shop-2021/merchant "
+    b"kuaishou-shop-2021/promoter tiktok-shop-sea/seller youtube-strikes shopee douyin-creator-2023 douyin-creator-2022 "
+    b"cmd- deadline: -v1 -v2 -v3 -e1 -e2 -e3"
+)
+_DEFLATE = zlib.compressobj(1, zlib.DEFLATED, -15, zdict=_DICTIONARY)
+_INFLATE = zlib.decompressobj(-15, zdict=_DICTIONARY)
+
 
 def _stored(state: CreatorState) -> Stored:
+    # The snapshot's next due instant is left out (0: "recompute before use"): it follows from the rest.
+    base = msgspec.structs.replace(state.base, due=0)
     return Stored(
-        state.creator_id, state.base, state.tail, state.latest, state.appeals, state.decisions, state.revoked,
+        state.creator_id, base, state.tail, state.latest, state.appeals, state.decisions, state.revoked,
         state.waiting, state.known, state.refused, state.lifted,
     )
 
 
 def to_bytes(state: CreatorState) -> bytes:
-    """The compact binary form (msgpack) a table stores."""
-    return _ENCODER.encode(_stored(state))
+    """The compact binary form a table stores (see FORMAT). Small records of few words: deflate with a
+    dictionary of the packs' vocabulary roughly halves them."""
+    deflate = _DEFLATE.copy()  # primed with the dictionary once; a copy per state
+    return bytes((FORMAT,)) + deflate.compress(_ENCODER.encode(_stored(state))) + deflate.flush()
 
 
 def from_bytes(data: bytes) -> CreatorState:
-    s = _DECODER.decode(data)
+    if not data or data[0] != FORMAT:
+        raise ValueError(f"not a stored creator state of format {FORMAT}")
+    inflate = _INFLATE.copy()
+    s = _DECODER.decode(inflate.decompress(data[1:]) + inflate.flush())
     return CreatorState(s.creator_id, s.base, s.tail, s.latest, s.appeals, s.decisions, s.revoked, s.waiting, s.known, s.refused, s.lifted)
 
 
-def to_builtins(state: CreatorState) -> dict[str, Any]:
-    """The stored form as plain JSON-able data with field names, for people (`tally state`)."""
-    return {f: msgspec.to_builtins(getattr(state, f)) for f in Stored.__struct_fields__}
+def named(state: CreatorState) -> dict[str, Any]:
+    """The stored form as plain data with field names (records tagged with their kind), for people."""
+    return {f: _named(getattr(state, f)) for f in Stored.__struct_fields__}
+
+
+def _named(value: Any) -> Any:
+    if isinstance(value, msgspec.Struct):
+        fields = {f: _named(getattr(value, f)) for f in value.__struct_fields__}
+        return {"kind": type(value).__name__, **fields} if value.__struct_config__.tag else fields
+    if isinstance(value, (list, tuple)):
+        return [_named(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _named(v) for k, v in value.items()}
+    return value

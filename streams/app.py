@@ -19,7 +19,7 @@ import faust
 from aiokafka.partitioner import murmur2
 from faust.auth import SASLCredentials
 
-from projections.fold import fold
+from projections.fold import compact, fold
 from projections.standing import view
 from projections.rulebook import Rulebooks
 from projections.state import CreatorState, from_bytes, to_bytes
@@ -172,7 +172,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         await asyncio.gather(*acks)
         for key, (event, state) in decided.items():
             stream._set_current_event(event)  # a table write goes to the changelog partition of the current event
-            states[key] = warm_states.store(key, state)
+            states[key] = warm_states.store(key, state, rulebooks)
         for event in batch:
             await stream.ack(event)
         metrics.folded_batches += 1
@@ -280,8 +280,8 @@ class WarmStates:
             return held[1]
         return from_bytes(raw)
 
-    def store(self, key: bytes, state: CreatorState) -> bytes:
-        raw = to_bytes(state)
+    def store(self, key: bytes, state: CreatorState, rulebooks: Rulebooks) -> bytes:
+        raw = to_bytes(compact(state, rulebooks))  # what can no longer change goes into the snapshot
         self.states[key] = (raw, state)
         self.states.move_to_end(key)
         if len(self.states) > self.size:
