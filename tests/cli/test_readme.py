@@ -27,7 +27,8 @@ def test_readme_command_runs(command, tmp_path):
     for name in ("samples", "policies"):
         (tmp_path / name).symlink_to(ROOT / name)
     tally = str(Path(sys.executable).parent / "tally")
-    result = subprocess.run(command.replace("tally ", f"{tally} ", 1), shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ})
+    command_line = re.sub(r"(^|&& )tally ", lambda m: f"{m.group(1)}{tally} ", command)  # every tally of a && chain
+    result = subprocess.run(command_line, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ})
     assert result.returncode == 0, result.stderr[-2000:]
     for marker, check in EXPECTATIONS.items():
         if marker in command:
@@ -50,4 +51,6 @@ EXPECTATIONS = {
     "policy validate": lambda r, d: ": ok," in r.stdout,
     "policy test": lambda r, d: re.search(r"^\d+ passed, 0 failed$", r.stdout, re.M),
     "tally report": lambda r, d: "<svg" in (d / "report.html").read_text(),
+    "--jobs 2": lambda r, d: '"command_id"' in (d / "shopee.jsonl").read_text() and "read " in r.stderr,
+    "tally state build": lambda r, d: r.stdout.startswith('{"creator_id":"lin.mei"') and '"base"' in r.stdout and "B per creator" in r.stderr,
 }
