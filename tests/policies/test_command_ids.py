@@ -45,3 +45,13 @@ def test_the_check_would_notice_a_shared_id():
     command = {"command_id": "cmd-1", "action": "warn", "lifts": None, "effective_from": "2024-01-01T00:00:00Z"}
     with pytest.raises(AssertionError):
         assert_ids_name_one_command([command, {**command, "effective_from": "2024-01-02T00:00:00Z"}])
+
+
+@pytest.mark.parametrize("name", sample_names())
+def test_every_golden_command_validates_against_the_published_command_schema(name):
+    """The fold types its commands (msgspec); the contract other teams code against is the pydantic model
+    and its JSON Schema. Every command a sample replays to must be valid under it."""
+    from schemas.commands import PenaltyCommand
+
+    for line in (GOLDEN / f"{name}.commands.jsonl").read_bytes().splitlines():
+        PenaltyCommand.model_validate_json(line)

@@ -113,3 +113,14 @@ def test_sample_replays_to_its_golden_files(name: str, tmp_path: Path):
     hint = "if the change is intended: python -m tests.policies.regenerate, then review git diff tests/golden"
     assert commands == commands_path.read_bytes(), hint
     assert state.read_bytes() == state_path.read_bytes(), hint
+
+
+def test_an_unknown_key_in_a_scenario_expectation_is_an_error():
+    """A misspelt expectation (effective_untill) used to pass silently, comparing nothing."""
+    import pydantic
+
+    policy = PACKS["douyin-creator-2022"].model_dump(mode="json")
+    scenario = policy["scenarios"][0]
+    scenario["expect_commands"][0]["effective_untill"] = "2024-03-08T02:00:00Z"
+    with pytest.raises(pydantic.ValidationError, match="effective_untill"):
+        Policy.model_validate(policy)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import projections.fold
+import projections.placement
 from projections.fold import compact, fold
 from projections.standing import view
 from projections.state import from_bytes, to_bytes
@@ -24,12 +24,12 @@ ACCEPTED = ("folded", "held")
 def checkpoints_every(data):
     """Checkpoints (and so settling to them, and recomputes that stop where the old run is met) every 1 to 4
     entries, or the shipped spacing: short stories then exercise every shortcut of the fold."""
-    spacing = data.draw(st.sampled_from([1, 2, 3, 4, projections.fold.CHECKPOINT_EVERY]))
-    shipped, projections.fold.CHECKPOINT_EVERY = projections.fold.CHECKPOINT_EVERY, spacing
+    spacing = data.draw(st.sampled_from([1, 2, 3, 4, projections.placement.CHECKPOINT_EVERY]))
+    shipped, projections.placement.CHECKPOINT_EVERY = projections.placement.CHECKPOINT_EVERY, spacing
     try:
         yield
     finally:
-        projections.fold.CHECKPOINT_EVERY = shipped
+        projections.placement.CHECKPOINT_EVERY = shipped
 
 
 def fast_standing(state, rulebooks) -> dict:
