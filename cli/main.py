@@ -4,6 +4,8 @@ import argparse
 import importlib
 import sys
 
+from cli.common import CommandLineError
+
 # Each name is a module cli/<name>.py with register(subparsers) setting `handler`.
 COMMANDS = ("replay", "explain", "policy", "schema", "worker", "publish", "tail", "demo", "export", "audit", "simulate", "migrate", "report", "state")
 
@@ -24,6 +26,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except CommandLineError as error:
+        return usage_error(str(error))
+    except UnicodeDecodeError as error:
+        return usage_error(f"the input is not UTF-8 text ({error.reason} at byte {error.start})")
+    except OSError as error:  # a file missing, a directory given, no permission, a broker not there
+        where = f"{error.filename}: " if error.filename else ""
+        return usage_error(f"{where}{error.strerror or error}")
+
+
+def usage_error(message: str) -> int:
+    """Bad input at the command line: one line, exit code 2, never a traceback."""
+    print(f"tally: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

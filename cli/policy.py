@@ -33,11 +33,16 @@ def register(subparsers) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    failed = 0
+    """Exit 0 if every file is a valid policy, 1 if one is not, 2 if one cannot be read."""
+    failed = unreadable = 0
     for path in args.files:
         try:
             policy = load_policy(path)
-        except (ValidationError, yaml.YAMLError, OSError) as error:
+        except OSError as error:
+            unreadable += 1
+            print(f"tally: {path}: {error.strerror or error}", file=sys.stderr)
+            continue
+        except (ValidationError, yaml.YAMLError) as error:
             failed += 1
             print(f"{path}: invalid\n{error}", file=sys.stderr)
             continue
@@ -45,7 +50,7 @@ def run_validate(args: argparse.Namespace) -> int:
             f"{path}: ok, {policy.id} {policy.version}{' role ' + policy.role if policy.role else ''}: "
             f"{len(policy.catalogue)} violation codes, {len(policy.nodes)} nodes, {len(policy.scenarios)} scenarios"
         )
-    return 1 if failed else 0
+    return 2 if unreadable else 1 if failed else 0
 
 
 def run_show(args: argparse.Namespace) -> int:

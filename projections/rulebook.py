@@ -201,13 +201,18 @@ class Rulebook:
         return [(f"exam_missed:{violation}", measure(p, None)) for p in (requirement.on_miss if requirement else [])]
 
 
+class RulebookNotLoaded(LookupError):
+    """The default rulebook named is not among the policies loaded."""
+
+
 class Rulebooks:
     """Every loaded policy, by rulebook and role, and the default for unenrolled creators."""
 
     def __init__(self, policies: Iterable[Policy], default: str):
         self._by_key = {p.key: Rulebook(p) for p in policies}
         if default not in self._by_key:
-            raise KeyError(f"default rulebook {default!r} is not loaded (have: {', '.join(sorted(self._by_key))})")
+            loaded = ", ".join(sorted(self._by_key)) or "none"
+            raise RulebookNotLoaded(f"the default rulebook {default!r} is not among the policies loaded ({loaded})")
         self.default_key = default
 
     def replacing(self, policy: Policy) -> "Rulebooks":
