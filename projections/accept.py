@@ -92,12 +92,14 @@ def _exam_result(step: Step, event: dict[str, Any], at: int) -> Folded:
 
 
 def _enrolment(step: Step, event: dict[str, Any], at: int) -> Folded:
+    step.cache.waiting_due = None  # another rulebook may bring another horizon
     entry = Enrolled(at, step.event_id, event["rulebook"], event.get("role"))
     reason = step.place([entry], entry)
     return step.refuse(at, reason) if reason is not None else step.done()
 
 
 def _migration(step: Step, event: dict[str, Any], at: int) -> Folded:
+    step.cache.waiting_due = None  # another rulebook may bring another horizon
     entry = Migrated(at, step.event_id, event["rulebook"])
     reason = step.place([entry], entry)
     return step.refuse(at, reason) if reason is not None else step.done()

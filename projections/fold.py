@@ -47,7 +47,7 @@ def fold(state: CreatorState | None, event: dict[str, Any], rulebooks: Rulebooks
     at = parse_instant(event["occurred_at"])
     if at < state.latest - step.rulebook.late_seconds:
         return step.refuse(at, "too_late")
-    if step.event_id in step.cache.ids or (state.refused and fingerprint(step.event_id) in state.refused):
+    if step.event_id in step.cache.ids or (state.remembered and fingerprint(step.event_id) in state.remembered):
         return Folded(state, [], Outcome("duplicate", "duplicate_event_id"))
     return ACCEPT[event["type"]](step, event, at)
 

@@ -1,16 +1,25 @@
 """Putting entries on a creator's timeline: in order onto the head in place, or a refold from the nearest
-checkpoint that stops where it meets the old run. Also what a stored state leaves out, rebuilt (`warm`)."""
+checkpoint that stops where it meets the old run. Also what a stored state leaves out, rebuilt (`warm`).
 
-from bisect import bisect_right
+Checkpoints are keyed by the entry they precede, not by position, and decided penalties are kept in
+timeline order (`Decided`): a late event or an overturn costs the stretch of timeline it changes, not
+the length of the creator's history.
+"""
+
+from bisect import bisect_left, bisect_right
 
 from projections.reconcile import Told
 from projections.rulebook import Rulebooks
-from projections.state import Cache, Checkpoint, Core, CreatorState, Entry, Fate, Recorded
+from projections.state import Cache, Checkpoint, Core, CreatorState, Decided, Entry, Fate, Key, Recorded
 from projections.timeline import Run
 
 CHECKPOINT_EVERY = 32
 """A copy of the state is kept every this many tail entries: a recompute replays at most this many
 entries before the change, and settling starts from one."""
+
+
+def timeline_key(entry: Entry) -> Key:
+    return entry.at, entry.event_id
 
 
 class Placement:
@@ -34,13 +43,10 @@ class Placement:
                 if reason is not None:
                     return reason
         else:
-            first = len(tail)
             for entry in entries:
-                position = bisect_right(tail, timeline_key(entry), key=timeline_key)
-                tail.insert(position, entry)
-                first = min(first, position)
-            last = max(bisect_right(tail, timeline_key(entry), key=timeline_key) - 1 for entry in entries)
-            reason = self.recompute(first, noted, latest=latest, shift=(last, len(entries)))
+                tail.insert(bisect_right(tail, timeline_key(entry), key=timeline_key), entry)
+            last = max(bisect_left(tail, timeline_key(entry), key=timeline_key) for entry in entries)
+            reason = self.recompute(min(map(timeline_key, entries)), noted, latest=latest, changed_up_to=last)
             if reason is not None:
                 for entry in entries:
                     tail.remove(entry)
@@ -59,55 +65,52 @@ class Placement:
         reason = run.check(entry)
         if reason is not None:
             return reason
-        position = len(state.tail)
-        if position and position % CHECKPOINT_EVERY == 0:
-            cache.checkpoints.append(Checkpoint(position, cache.head.copy()))
+        if cache.since_checkpoint >= CHECKPOINT_EVERY:
+            cache.checkpoints.append(Checkpoint(timeline_key(entry), cache.head.copy()))
+            cache.since_checkpoint = 0
         run.apply(entry)
         state.tail.append(entry)
-        absorb(run, cache.fates, self.changes)
+        cache.since_checkpoint += 1
+        absorb(run, cache.decided, self.changes)
         if entry is noted:
             self.rulebook_at = run.core.rulebook
             self.notes += run.notes
         return None
 
-    def recompute(self, start: int, noted: Entry | None, latest: int | None = None, shift: tuple[int, int] | None = None) -> str | None:
-        """Refold the tail from the nearest checkpoint at or before `start` (the first position that changed).
-        Nothing is committed if the noted entry is refused at its place.
+    def recompute(self, change: Key, noted: Entry | None, latest: int | None = None, changed_up_to: int | None = None) -> str | None:
+        """Refold the tail from the nearest checkpoint at or before `change` (the key of the first entry put
+        on or taken off the timeline). Nothing is committed if the noted entry is refused at its place.
 
-        `shift` = (last position changed, entries added or removed): past the change, where the refold
-        reaches an old checkpoint's place with exactly the old state, the rest of the timeline is the old
-        one (the fold is deterministic): the recompute stops there and keeps the old head, checkpoints and
-        penalties. A late event then costs what it changes, not the length of the tail."""
+        Past `changed_up_to` (the last position changed), where the refold reaches an old checkpoint with
+        exactly the old state, the rest of the timeline is the old one (the fold is deterministic): the
+        recompute stops there and keeps the old head, the later checkpoints and what was decided later."""
         state, cache = self.state, self.cache
-        checkpoints, tail = cache.checkpoints, state.tail
-        index = bisect_right(checkpoints, start, key=lambda c: c.position)
-        # A checkpoint a tick advanced past the entry now at its place (a late one, just inserted) is in that
-        # entry's future: start from an earlier one.
-        while index and checkpoints[index - 1].position < len(tail) and checkpoints[index - 1].core.clock > tail[checkpoints[index - 1].position].at:
-            index -= 1
-        origin = checkpoints[index - 1] if index else None
-        position, core = (origin.position, origin.core.copy()) if origin else (0, state.base.copy())
+        tail, checkpoints = state.tail, cache.checkpoints
+        index, position = self.origin(change)
+        core = checkpoints[index - 1].core.copy() if index else state.base.copy()
         # Everything decided up to the origin is in its state: up to the entry before it, and whatever time
         # (a scheduler tick) advanced it to since.
         after = max(timeline_key(tail[position - 1]), (core.clock, "")) if position else None
-        fates, in_force = cache.fates, {p.id for p in core.active}
-        # What enforcement was told of every penalty this recompute may decide again.
-        told = {cid: (f.penalty, f.end) for cid, f in fates.items() if after is None or f.key > after or cid in in_force}
-        work = {cid: Fate(fates[cid].penalty, fates[cid].key) for cid in in_force}
-        old = {c.position: c for c in checkpoints[index:]} if shift else {}
+        in_force = {p.id: cache.decided.get(p.id) for p in core.active}
+        work = Decided()
+        old = {c.key: c.core for c in checkpoints[index:]} if changed_up_to is not None else {}
         latest = max(state.latest, latest or 0)
         run = Run(core, self.rulebooks, state.creator_id)
         made: list[Checkpoint] = []
+        since = 0
         noted_before = len(self.notes)
+        meet = None
         for i in range(position, len(tail)):
-            if old and i > shift[0]:  # type: ignore[index]
-                before = old.get(i - shift[1])  # type: ignore[index]
-                if before is not None and self.converged(run, work, before.core, tail[i]):
-                    self.commit_converged(i, shift[1], core, told, work, made, checkpoints[:index], latest)  # type: ignore[index]
-                    return None
-            if i > position and i % CHECKPOINT_EVERY == 0:
-                made.append(Checkpoint(i, core.copy()))
             entry = tail[i]
+            key = timeline_key(entry)
+            if old and i > changed_up_to:  # type: ignore[operator]
+                before = old.get(key)
+                if before is not None and self.converged(run, work, before, entry):
+                    meet = i
+                    break
+            if since >= CHECKPOINT_EVERY and i > position:
+                made.append(Checkpoint(key, core.copy()))
+                since = 0
             run.noting = entry is noted
             reason = run.step(entry)
             if reason is not None:
@@ -115,25 +118,35 @@ class Placement:
                     del self.notes[noted_before:]
                     return reason
                 self.notes.append(f"{entry.event_id} no longer applies at its place: {reason}")
+            since += 1
             absorb(run, work, None)
             if run.noting:
                 self.rulebook_at = run.core.rulebook
                 self.notes += run.notes
                 run.notes = []
-        run.noting = False
-        run.advance(latest)
-        absorb(run, work, None)
-        # Commit: what was decided after the origin replaces what was decided there before.
-        for cid in told:
-            del fates[cid]
-        fates.update(work)
-        cache.head = core
-        cache.checkpoints = checkpoints[:index] + made
-        self.note_changes(told, work)
+        if meet is None:
+            run.noting = False
+            run.advance(latest)
+            absorb(run, work, None)
+        self.commit(core, after, in_force, work, checkpoints[:index] + made, meet, latest)
         return None
 
+    def origin(self, change: Key) -> tuple[int, int]:
+        """The checkpoint to refold from (how many checkpoints precede it and include it, 0 for the snapshot),
+        and the tail position it stands before. It must stand at or before the change (one keyed on the entry
+        taken off stands just before it), and no tick may have advanced it past the entry now there (a late
+        one, just inserted, would be in its past)."""
+        tail, checkpoints = self.state.tail, self.cache.checkpoints
+        index = bisect_right(checkpoints, change, key=_checkpoint_key)
+        while index:
+            position = bisect_left(tail, checkpoints[index - 1].key, key=timeline_key)
+            if position == len(tail) or checkpoints[index - 1].core.clock <= tail[position].at:
+                return index, position
+            index -= 1
+        return 0, 0
+
     @staticmethod
-    def converged(run: Run, work: dict[str, Fate], before: Core, entry: Entry) -> bool:
+    def converged(run: Run, work: Decided, before: Core, entry: Entry) -> bool:
         """Is the refold's state, just before `entry`, the old one there? (Time an old checkpoint was
         advanced to by a tick is applied first: advancing in steps changes nothing.)"""
         core = run.core
@@ -142,46 +155,67 @@ class Placement:
             absorb(run, work, None)
         return core == before
 
-    def commit_converged(self, i: int, delta: int, core: Core, told: dict, work: dict[str, Fate], made: list, kept: list, latest: int) -> None:
+    def commit(self, core: Core, after, in_force: dict[str, Fate | None], work: Decided, checkpoints: list, meet: int | None, latest: int) -> None:
+        """What the refold decided replaces what was decided over the same stretch of timeline."""
         state, cache = self.state, self.cache
-        after = max(timeline_key(state.tail[i - 1]), (core.clock, ""))
-        in_force = {p.id for p in core.active}
-        fates = cache.fates
-        for cid in told:
-            fate = fates[cid]
-            if cid in in_force or fate.key > after:
-                work[cid] = fate  # in force at the meeting point, or decided after it: the old run's, unchanged
-            elif cid not in work:
-                del fates[cid]
-        fates.update(work)
-        cache.checkpoints = kept + made + [Checkpoint(c.position + delta, c.core) for c in cache.checkpoints if c.position + delta >= i]
-        if latest > cache.head.clock:  # the old head, advanced to a later latest if the placed entries moved it
+        decided, changes = cache.decided, self.changes
+        if meet is None:
+            upto = None
+            cache.head = core
+        else:  # the old run from here on: its head, checkpoints and later decisions stand
+            upto = max(timeline_key(state.tail[meet - 1]), (core.clock, ""))
+            checkpoints += [c for c in cache.checkpoints if c.key >= timeline_key(state.tail[meet])]
+        still = {p.id for p in core.active} if meet is not None else set()
+        replaced = decided.between(after, upto)
+        for fate in replaced:
+            changes.setdefault(fate.penalty.id, (fate.penalty, fate.end))
+        # In force where the runs met: the old record, with the end the old run gave it later.
+        fresh = [decided.get(f.penalty.id) if f.penalty.id in still and decided.get(f.penalty.id) else f for f in work.order if f.penalty.id not in in_force]
+        for fate in fresh:
+            changes.setdefault(fate.penalty.id, None)
+        # Decided before the origin but kept in the stretch (the snapshot's penalties, when refolding from it):
+        # they stay, ahead of what the refold decided.
+        kept = [fate for fate in replaced if fate.penalty.id in in_force]
+        decided.splice(after, upto, kept + fresh)
+        for cid, old in in_force.items():  # decided before the origin, in force there: how they end now
+            ended = work.get(cid)
+            end = ended.end if ended is not None else None  # not ended by the refold: in force at its end
+            if old is None or cid in still or old.end == end:
+                continue  # (in force where the runs met: the old run's end stands)
+            changes.setdefault(cid, (old.penalty, old.end))
+            old.end = end
+        for cid in [cid for cid, told in changes.items() if told is not None and (now := decided.get(cid)) is not None
+                    and now.penalty is told[0] and now.end == told[1]]:
+            del changes[cid]  # decided again exactly as before: nothing to tell
+        cache.checkpoints = checkpoints
+        cache.since_checkpoint = since_last_checkpoint(state.tail, checkpoints)
+        if meet is not None and latest > cache.head.clock:  # the old head, advanced if the placed entries moved the clock
             run = Run(cache.head, self.rulebooks, state.creator_id)
             run.advance(latest)
-            absorb(run, fates, self.changes)
-        self.note_changes(told, work)
-
-    def note_changes(self, told: dict, work: dict[str, Fate]) -> None:
-        for cid, was in told.items():
-            self.changes.setdefault(cid, was)
-        for cid in work:
-            self.changes.setdefault(cid, None)
+            absorb(run, decided, changes)
 
 
-def timeline_key(entry: Entry) -> tuple[int, str]:
-    return entry.at, entry.event_id
+def _checkpoint_key(checkpoint: Checkpoint) -> Key:
+    return checkpoint.key
 
 
-def absorb(run: Run, fates: dict[str, Fate], changes: dict[str, Told | None] | None) -> None:
-    """Move what a run decided into the fates; note in `changes` what enforcement knew before."""
+def since_last_checkpoint(tail: list[Entry], checkpoints: list[Checkpoint]) -> int:
+    if not checkpoints:
+        return len(tail)
+    return len(tail) - bisect_left(tail, checkpoints[-1].key, key=timeline_key)
+
+
+def absorb(run: Run, decided: Decided, changes: dict[str, Told | None] | None) -> None:
+    """Move what a run decided into `decided`; note in `changes` what enforcement knew before."""
     for key, p in run.fired:
         if changes is not None and p.id not in changes:
             changes[p.id] = None
-        fates[p.id] = Fate(p, key)
+        decided.add(Fate(p, key))
     for p, ended in run.ended:
-        fate = fates.get(p.id)
+        fate = decided.get(p.id)
         if fate is None:
-            fate = fates[p.id] = Fate(p, run.place)
+            fate = Fate(p, run.place)
+            decided.add(fate)
         if changes is not None and p.id not in changes:
             changes[p.id] = (fate.penalty, fate.end)
         fate.end = ended
@@ -195,21 +229,26 @@ def warm(state: CreatorState, rulebooks: Rulebooks) -> Cache:
     if state.cache is not None:
         return state.cache
     core = state.base.copy()
-    fates = {p.id: Fate(p, (-1, "")) for p in core.active}
+    decided = Decided()
+    for p in core.active:
+        decided.add(Fate(p, (-1, "")))
     run = Run(core, rulebooks, state.creator_id)
     checkpoints = []
-    for i, entry in enumerate(state.tail):
-        if i and i % CHECKPOINT_EVERY == 0:
-            checkpoints.append(Checkpoint(i, core.copy()))
+    since = 0
+    for entry in state.tail:
+        if since >= CHECKPOINT_EVERY:
+            checkpoints.append(Checkpoint(timeline_key(entry), core.copy()))
+            since = 0
         run.step(entry)
-        absorb(run, fates, None)
+        since += 1
+        absorb(run, decided, None)
     if state.latest > core.clock:
         run.advance(state.latest)
-        absorb(run, fates, None)
+        absorb(run, decided, None)
     run.refresh_due()
     ids = {e.event_id for e in state.tail}
     for records in (state.appeals.values(), state.decisions.values(), state.waiting):
         ids.update(r.event_id for r in records)
     violations = {e.violation: e for e in state.tail if type(e) is Recorded}
-    state.cache = Cache(core, fates, checkpoints, ids, violations)
+    state.cache = Cache(core, decided, checkpoints, since, ids, violations)
     return state.cache

@@ -1,12 +1,12 @@
 """Settling: moving into the snapshot the leading entries no late event, appeal or decision can change any
 more. Pure compaction: no outcome depends on when it runs (the property tests compact at random points)."""
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from projections import placement
-from projections.placement import timeline_key
+from projections.placement import since_last_checkpoint, timeline_key
 from projections.rulebook import Rulebook
-from projections.state import Checkpoint, Core, Key, Recorded
+from projections.state import Core, Key, Recorded
 from projections.timeline import Run
 
 
@@ -14,8 +14,7 @@ class Settling:
     """The settling part of a fold step (`projections.step.Step`)."""
 
     def settle(self) -> None:
-        """Move into the snapshot the leading entries no late event, appeal or decision can change any more.
-        A long tail settles up to a checkpoint (no replay); a short one when at least half of it can go (a
+        """A long tail settles up to a checkpoint (no replay); a short one when at least half of it can go (a
         replay as long as what it saves). `compact` settles everything that can be, for storage."""
         tail = self.state.tail
         if not tail or tail[0].at >= self.frontier(self.state.latest):
@@ -30,8 +29,9 @@ class Settling:
     def settleable(self) -> int:
         """How many leading entries can settle."""
         frontier, rulebook, count = self.frontier(self.state.latest), self.rulebook, 0
+        named = {held.violation for held in self.state.waiting}
         for entry in self.state.tail:
-            if entry.at >= frontier or (type(entry) is Recorded and self.holds(entry, frontier, rulebook)):
+            if entry.at >= frontier or (type(entry) is Recorded and self.holds(entry, frontier, rulebook, named)):
                 break
             count += 1
         return count
@@ -44,38 +44,40 @@ class Settling:
         frontier = self.frontier(state.latest)
         checkpoints, tail = cache.checkpoints, state.tail
         # The snapshot is the state just after the settled entries, no later than the frontier (where late
-        # events may still go): a checkpoint exactly there, or one before it and a replay.
-        index = bisect_right(checkpoints, count, key=lambda c: c.position)
-        while index and checkpoints[index - 1].position == count and checkpoints[index - 1].core.clock >= frontier:
+        # events may still go): a checkpoint there, or one before it and a replay.
+        index = bisect_right(checkpoints, timeline_key(tail[count]), key=lambda c: c.key) if count < len(tail) else len(checkpoints)
+        while index and checkpoints[index - 1].core.clock >= frontier:
             index -= 1
         origin = checkpoints[index - 1] if index else None
+        position = bisect_left(tail, origin.key, key=timeline_key) if origin else 0
         if not replay:
-            if origin is None:
+            if not position:
                 return
-            count = origin.position
-            if origin.core.clock >= frontier:
-                return
+            count = position
         core = origin.core.copy() if origin else state.base.copy()
-        if origin is None or origin.position < count:
+        if position < count:
             run = Run(core, self.rulebooks, state.creator_id)
-            for entry in tail[origin.position if origin else 0:count]:
+            for entry in tail[position:count]:
                 run.step(entry)
         settled, state.base, state.tail = tail[:count], core, tail[count:]
-        cache.checkpoints = [Checkpoint(c.position - count, c.core) for c in checkpoints if c.position > count]
+        first = timeline_key(state.tail[0]) if state.tail else None
+        cache.checkpoints = [c for c in checkpoints[index:] if first is not None and c.key > first]
+        cache.since_checkpoint = since_last_checkpoint(state.tail, cache.checkpoints)
         for entry in settled:
             cache.ids.discard(entry.event_id)
             if type(entry) is Recorded:
                 self.forget_violation(entry)
-        self.forget_fates(core, max(timeline_key(settled[-1]), (core.clock, "")))
+        self.forget_decided(core, max(timeline_key(settled[-1]), (core.clock, "")))
         memory = state.latest - self.rulebook.memory_seconds
         forget_oldest(state.known, lambda value: value >> 1 < memory)
 
-    def holds(self, violation: Recorded, frontier: int, rulebook: Rulebook) -> bool:
-        """Can this violation still be overturned? Then it stays on the timeline."""
+    def holds(self, violation: Recorded, frontier: int, rulebook: Rulebook, named: set) -> bool:
+        """Can this violation still be overturned? Then it stays on the timeline. `named`: the violations held
+        events name."""
         state, vid = self.state, violation.violation
         if vid in state.decisions:
             return False
-        if vid in state.appeals or any(w.violation == vid for w in state.waiting):
+        if vid in state.appeals or vid in named:
             return True
         return rulebook.appeal_deadline(violation.at) > frontier  # an appeal in time may still arrive
 
@@ -89,19 +91,16 @@ class Settling:
                 cache.ids.discard(record.event_id)
         state.known[vid] = violation.at * 2 + (1 if decided else 0)
 
-    def forget_fates(self, base: Core, last: Key) -> None:
-        """Penalties decided before the snapshot (at or before the last settled entry) and no longer in force
-        there can no longer change."""
+    def forget_decided(self, base: Core, last: Key) -> None:
+        """Penalties decided before the snapshot and no longer in force there can no longer change."""
         cache, state = self.cache, self.state
-        in_force = {p.id for p in base.active}
-        for cid in [cid for cid, fate in cache.fates.items() if fate.key <= last and cid not in in_force]:
-            del cache.fates[cid]
+        cache.decided.prune(last, {p.id for p in base.active})
         if state.lifted:
-            for cid in [c for c, (_, at) in state.lifted.items() if at < base.clock and c not in cache.fates]:
+            for cid in [c for c, (_, at) in state.lifted.items() if at < base.clock and cache.decided.get(c) is None]:
                 del state.lifted[cid]
 
 
-def forget_oldest(memory: dict[int, int], expired) -> None:
+def forget_oldest(memory: dict, expired) -> None:
     """Drop the oldest entries of an insertion-ordered memory while they are expired."""
     while memory:
         key, value = next(iter(memory.items()))

@@ -11,6 +11,7 @@ enforcement was told) is kept in a `Cache` beside the stored fields and rebuilt 
 """
 
 import zlib
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any, Union
@@ -193,27 +194,82 @@ class Ended(msgspec.Struct, frozen=True, array_like=True):
     score: int
 
 
+def _fate_key(fate: Fate) -> Key:
+    return fate.key
+
+
+class Decided:
+    """The penalties enforcement has been told of that can still change (those in force at the snapshot and
+    all decided after it): by first command id, and in timeline order, so that a recompute or a settle
+    touches only the stretch of timeline it changes. Add in timeline order."""
+
+    __slots__ = ("by_id", "order")
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, Fate] = {}
+        self.order: list[Fate] = []
+
+    def get(self, cid: str) -> Fate | None:
+        return self.by_id.get(cid)
+
+    def add(self, fate: Fate) -> None:
+        self.by_id[fate.penalty.id] = fate
+        self.order.append(fate)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def between(self, after: Key | None, upto: Key | None) -> list[Fate]:
+        """Decided after `after` and at or before `upto` (None: from the start, to the end)."""
+        return self.order[self._index(after):self._index(upto, len(self.order))]
+
+    def splice(self, after: Key | None, upto: Key | None, fates: list[Fate]) -> None:
+        """What was decided in (after, upto] is now `fates` (in timeline order)."""
+        lo, hi = self._index(after), self._index(upto, len(self.order))
+        for gone in self.order[lo:hi]:
+            if self.by_id.get(gone.penalty.id) is gone:
+                del self.by_id[gone.penalty.id]
+        self.order[lo:hi] = fates
+        for fate in fates:
+            self.by_id[fate.penalty.id] = fate
+
+    def prune(self, upto: Key, keep: set[str]) -> None:
+        """Forget what was decided at or before `upto`, but for the penalties in `keep`."""
+        hi = self._index(upto)
+        kept = [fate for fate in self.order[:hi] if fate.penalty.id in keep]
+        for gone in self.order[:hi]:
+            if gone.penalty.id not in keep and self.by_id.get(gone.penalty.id) is gone:
+                del self.by_id[gone.penalty.id]
+        self.order[:hi] = kept
+
+    def _index(self, key: Key | None, default: int = 0) -> int:
+        return default if key is None else bisect_right(self.order, key, key=_fate_key)
+
+
 @dataclass(slots=True)
 class Checkpoint:
-    position: int
-    """The state before tail[position]."""
+    key: Key
+    """The state just before the tail entry with this key (or where it was, if it has gone)."""
     core: Core
 
 
 @dataclass(slots=True)
 class Cache:
-    """Everything derived from the stored state; `projections.fold.warm` builds it."""
+    """Everything derived from the stored state; `projections.placement.warm` builds it."""
 
     head: Core
     """Snapshot + tail folded and advanced to `latest`: the standing state."""
-    fates: dict[str, Fate]
-    """The penalties enforcement has been told of that can still change (those in force at the snapshot,
-    and all decided after it), by first command id, in timeline order."""
+    decided: Decided
     checkpoints: list[Checkpoint]
+    """In timeline order, one every CHECKPOINT_EVERY tail entries or so."""
+    since_checkpoint: int
+    """Tail entries after the last checkpoint (or all of them): when the next one is due."""
     ids: set[str]
     """Event ids held in the state (tail, appeals, decisions, held): duplicates of these fold once."""
     violations: dict[str, Recorded]
     """Violations on the timeline, by violation id."""
+    waiting_due: int | None = None
+    """The latest instant past which some held event can no longer be matched (None: work it out again)."""
 
 
 @dataclass(slots=True)
@@ -235,8 +291,9 @@ class CreatorState:
     """Held events: they name a violation or appeal not yet known."""
     known: dict[str, int] = field(default_factory=dict)
     """Settled violation id -> its instant * 2 + 1 if its appeal was decided (for violation_memory_days)."""
-    refused: dict[int, int] = field(default_factory=dict)
-    """Fingerprint of a refused event id -> its instant, within the horizon: a re-send is a duplicate."""
+    remembered: dict[int, int] = field(default_factory=dict)
+    """Fingerprint of an event id the state does not otherwise hold (a refused event, an overturned violation's
+    appeal and decision) -> its instant, within the horizon: a re-send is a duplicate."""
     lifted: dict[str, list[int]] = field(default_factory=dict)
     """First command id -> [times lifted, instant of its cause]: the next send gets a fresh id."""
     cache: Cache | None = None
@@ -254,7 +311,7 @@ class Stored(msgspec.Struct, array_like=True):
     revoked: dict[str, int]
     waiting: list[Held]
     known: dict[str, int]
-    refused: dict[int, int]
+    remembered: dict[int, int]
     lifted: dict[str, list[int]]
 
 
@@ -286,7 +343,7 @@ def _stored(state: CreatorState) -> Stored:
     base = msgspec.structs.replace(state.base, due=0)
     return Stored(
         state.creator_id, base, state.tail, state.latest, state.appeals, state.decisions, state.revoked,
-        state.waiting, state.known, state.refused, state.lifted,
+        state.waiting, state.known, state.remembered, state.lifted,
     )
 
 
@@ -302,7 +359,7 @@ def from_bytes(data: bytes) -> CreatorState:
         raise ValueError(f"not a stored creator state of format {FORMAT}")
     inflate = _INFLATE.copy()
     s = _DECODER.decode(inflate.decompress(data[1:]) + inflate.flush())
-    return CreatorState(s.creator_id, s.base, s.tail, s.latest, s.appeals, s.decisions, s.revoked, s.waiting, s.known, s.refused, s.lifted)
+    return CreatorState(s.creator_id, s.base, s.tail, s.latest, s.appeals, s.decisions, s.revoked, s.waiting, s.known, s.remembered, s.lifted)
 
 
 def named(state: CreatorState) -> dict[str, Any]:

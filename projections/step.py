@@ -57,23 +57,29 @@ class Step(Placement, Settling):
 
     def refuse(self, at: int, reason: str) -> Folded:
         """Nothing changes but the memory of the event id, so a re-send is a duplicate, not a second verdict."""
+        self.remember(self.event_id, at)
+        return Folded(self.state, self.reconcile(), Outcome("rejected", reason, notes=tuple(self.notes), resolved=tuple(self.resolved)))
+
+    def remember(self, event_id: str, at: int) -> None:
+        """Keep an event id the state does not otherwise hold, within the horizon: a re-send is a duplicate."""
         state = self.state
-        refused = state.refused
-        forget_oldest(refused, lambda when: when < self.frontier(state.latest))
-        refused[fingerprint(self.event_id)] = at
-        return Folded(state, self.reconcile(), Outcome("rejected", reason, notes=tuple(self.notes), resolved=tuple(self.resolved)))
+        frontier = self.frontier(state.latest)
+        forget_oldest(state.remembered, lambda when: when < frontier)
+        state.remembered[fingerprint(event_id)] = at
 
     def hold(self, held: Held, reason: str) -> Folded:
         self.state.waiting.append(held)
         self.cache.ids.add(held.event_id)
+        self.cache.waiting_due = None
         self.accept(held.at)
         return self.done("held", reason)
 
     def release(self, held: Held, status: str, reason: str = "") -> None:
         self.state.waiting.remove(held)
+        self.cache.waiting_due = None
         if status == "rejected":
             self.cache.ids.discard(held.event_id)
-            self.state.refused[fingerprint(held.event_id)] = held.at
+            self.remember(held.event_id, held.at)
         self.resolved.append(Resolution(held.event_id, status, reason))
 
     # Time -------------------------------------------------------------------
@@ -88,12 +94,29 @@ class Step(Placement, Settling):
         if at >= head.due:
             run = Run(head, self.rulebooks, state.creator_id)
             run.advance(at)
-            absorb(run, cache.fates, self.changes)
+            absorb(run, cache.decided, self.changes)
         elif at > head.clock:  # nothing falls due: time just passes
             head.clock = at
-        if state.waiting:
+        if state.waiting and at > self.waiting_due():
             self.expire_waiting()
         self.settle()
+
+    def waiting_due(self) -> int:
+        """The latest instant past which some held event can no longer be matched: held events are looked at
+        only then, not at every event (a busy creator can hold many)."""
+        cache = self.cache
+        if cache.waiting_due is None:
+            late = self.rulebook.late_seconds
+            cache.waiting_due = min(self.matchable_until(held) for held in self.state.waiting) + late
+        return cache.waiting_due
+
+    def matchable_until(self, held: Held) -> int:
+        """The frontier past which a held event can no longer be matched (see `could_still_match`)."""
+        if type(held) is Decision:
+            violation = self.cache.violations.get(held.violation)
+            if violation is not None:
+                return min(held.at, self.rulebook.appeal_deadline(violation.at) - 1)
+        return held.at
 
     def expire_waiting(self) -> None:
         frontier = self.frontier(self.state.latest)
@@ -155,21 +178,22 @@ class Step(Placement, Settling):
             return
         state.revoked[decision.violation] = decision.at
         appeal = state.appeals.pop(decision.violation, None)  # decided for good: the overturn is what is kept
-        if appeal is not None:
-            cache.ids.discard(appeal.event_id)
-        cache.ids.discard(decision.event_id)
+        for record in (appeal, decision):
+            if record is not None:
+                cache.ids.discard(record.event_id)
+                self.remember(record.event_id, record.at)  # a re-send within the horizon is a duplicate
         violation = cache.violations.pop(decision.violation)
         cache.ids.discard(violation.event_id)  # a re-send is now refused as overturned, as after a restore
         position = bisect_left(state.tail, timeline_key(violation), key=timeline_key)
         del state.tail[position]
         self.overturned = violation.event_id
-        self.recompute(position, None, shift=(position - 1, -1))
+        self.recompute(timeline_key(violation), None, changed_up_to=position - 1)
 
     def reconcile(self) -> list[Command]:
         if not self.changes:
             return []
         state, cache = self.state, self.cache
         reconciler = Reconciler(state.creator_id, self.rulebooks, state.lifted, cache.head.clock, cache.head.score, cache.head.rulebook)
-        reconciler.apply(((cid, told, cache.fates.get(cid)) for cid, told in self.changes.items()), self.event_id, self.overturned)
+        reconciler.apply(((cid, told, cache.decided.get(cid)) for cid, told in self.changes.items()), self.event_id, self.overturned)
         self.changes = {}
         return reconciler.commands()
