@@ -29,7 +29,7 @@ POLICIES = ROOT / "tests" / "audit" / "fixtures" / "policies"
 
 
 def tally(*args: str, out: Path) -> tuple[float, int]:
-    env = {**os.environ, "TALLY_POLICIES": str(POLICIES), "TALLY_DEFAULT_RULEBOOK": "douyin-creator-2022", "TALLY_PROGRESS": "0"}
+    env = {**os.environ, "TALLY_POLICIES_DIR": str(POLICIES), "TALLY_DEFAULT_RULEBOOK": "douyin-creator-2022", "TALLY_PROGRESS": "0"}
     start = time.perf_counter()
     with open(out, "wb") as handle:
         done = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, stdout=handle, stderr=subprocess.DEVNULL, env=env)

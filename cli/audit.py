@@ -10,8 +10,8 @@ from typing import Iterator
 
 import orjson
 
-from cli.common import add_rulebook_options, load_rulebooks, open_text, write_jsonl
-from cli.journal_source import KAFKA, add_kafka_options, events_only, journal
+from cli.common import add_rulebook_options, load_rulebooks, open_text, settings, write_jsonl
+from cli.journal_source import KAFKA, add_kafka_options, events_only, journal, penalties_topic
 from render.text import verdict_text
 from service.audit import as_of, attach_events, verify
 from service.replay import Replayer
@@ -59,7 +59,7 @@ def published_commands(args: argparse.Namespace) -> Iterator[bytes]:
     if args.penalties == KAFKA:
         from streams.journal_reader import topic_values
 
-        yield from topic_values(args.bootstrap, args.penalties_topic, drain=args.drain)
+        yield from topic_values(settings(args), penalties_topic(args), drain=args.drain)
         return
     with open_text(args.penalties) as handle:
         for line in handle:

@@ -1,7 +1,7 @@
 """Options and I/O the subcommands share: which rulebooks, reading event files, writing JSONL."""
 
 import argparse
-import os
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -11,34 +11,57 @@ from projections.rulebook import RulebookNotLoaded, Rulebooks
 from service import policies as policy_files
 from service.policies import shipped_policies_dir
 from service.files import open_text, read_events, write_jsonl  # noqa: F401  (the CLI's I/O helpers)
-
-DEFAULT_RULEBOOK = "douyin-creator-2022"
-
-
-def add_rulebook_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--rulebook",
-        default=os.environ.get("TALLY_DEFAULT_RULEBOOK", DEFAULT_RULEBOOK),
-        help="rulebook for creators with no enrolment event (env TALLY_DEFAULT_RULEBOOK; default %(default)s)",
-    )
-    parser.add_argument(
-        "--policies",
-        default=os.environ.get("TALLY_POLICIES", str(shipped_policies_dir())),
-        help="directory of policy files (env TALLY_POLICIES; default: the shipped packs)",
-    )
-    parser.add_argument("--policy", action="append", default=[], metavar="FILE", help="extra or replacing policy file (repeatable)")
+from streams.settings import Settings
 
 
 class CommandLineError(Exception):
     """Bad input at the command line: `tally` prints it as one line and exits with 2 (cli/main.py)."""
 
 
+@cache
+def environment_settings() -> Settings:
+    """The settings of this process, from the TALLY_* environment: the same model the worker builds."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "TALLY_" + str(first["loc"][0]).upper() if first["loc"] else "a TALLY_* variable"
+        raise CommandLineError(f"{name}: {first['msg']} (tally config shows the settings)") from None
+
+
+def settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with this command's overrides (--broker)."""
+    base = environment_settings()
+    broker = getattr(args, "broker", None)
+    if broker:
+        return base.model_copy(update={"broker_url": broker if "://" in broker else f"kafka://{broker}"})
+    return base
+
+
+def add_broker_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--broker", "--bootstrap", dest="broker", metavar="HOST:PORT",
+                        help="Kafka bootstrap servers (overrides TALLY_BROKER_URL; default kafka://127.0.0.1:9092)")
+
+
+def add_rulebook_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rulebook", help="rulebook for creators with no enrolment event (overrides TALLY_DEFAULT_RULEBOOK; default douyin-creator-2022)")
+    parser.add_argument("--policies", help="directory of policy files (overrides TALLY_POLICIES_DIR; default: the shipped packs)")
+    parser.add_argument("--policy", action="append", default=[], metavar="FILE", help="extra or replacing policy file (repeatable)")
+
+
+def rulebook_choice(args: argparse.Namespace) -> tuple[str, str]:
+    """The policy directory and default rulebook: the flags, else the settings, else the shipped packs."""
+    env = environment_settings()
+    return (args.policies or env.policies_dir or str(shipped_policies_dir())), (args.rulebook or env.default_rulebook)
+
+
 def load_rulebooks(args: argparse.Namespace) -> Rulebooks:
     """The policy directory, with any --policy files added or replacing the same rulebook and role."""
-    if not Path(args.policies).is_dir():
-        raise CommandLineError(f"{args.policies}: not a directory of policy files (--policies, TALLY_POLICIES)")
+    policies, rulebook = rulebook_choice(args)
+    if not Path(policies).is_dir():
+        raise CommandLineError(f"{policies}: not a directory of policy files (--policies, TALLY_POLICIES_DIR)")
     try:
-        return policy_files.load_rulebooks(args.policies, args.rulebook, args.policy)
+        return policy_files.load_rulebooks(policies, rulebook, args.policy)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

@@ -126,9 +126,9 @@ def _follow(settings, out: _Printer) -> None:
     import orjson
     from kafka import KafkaConsumer, TopicPartition
 
-    from streams.clients import client_options
+    from streams.connection import kafka_python_options
 
-    consumer = KafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=20, **client_options(settings))
+    consumer = KafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=20, **kafka_python_options(settings))
     tps = []
     for topic in (settings.topic_penalties, settings.topic_deadletter):
         for _ in range(100):

@@ -10,6 +10,7 @@ import gzip
 import os
 import sys
 
+from cli.common import settings
 from cli.journal_source import add_kafka_options
 
 
@@ -29,13 +30,14 @@ def open_output(path: str, compress: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from streams.journal_reader import TOPICS, TopicNotFound, topic_values
+    from streams.journal_reader import TopicNotFound, topic_values
 
-    topic = TOPICS.get(args.which, args.which)
+    chosen = settings(args)
+    topic = chosen.topic_named(args.which)
     handle, raw = open_output(args.out + ".partial", args.out.endswith(".gz"))
     count = 0
     try:
-        for value in topic_values(args.bootstrap, topic, drain=args.drain):
+        for value in topic_values(chosen, topic, drain=args.drain):
             handle.write(value.rstrip(b"\n"))
             handle.write(b"\n")
             count += 1

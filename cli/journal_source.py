@@ -6,25 +6,22 @@ Either way the events arrive in journal order (see streams/journal_reader.py) an
 """
 
 import argparse
-import os
 from typing import Any, Iterator
 
-from cli.common import read_events
+from cli.common import add_broker_option, environment_settings, read_events, settings
 from schemas.codec import Rejection
 
 KAFKA = "kafka"
-# Same names as streams.journal_reader; not imported from there so that file-only commands never load aiokafka.
-JOURNAL_TOPIC = "creator.journal"
-PENALTIES_TOPIC = "creator.penalties"
 
 
 def add_kafka_options(parser: argparse.ArgumentParser, from_kafka: bool = True, topic: bool = True) -> None:
+    """Where the journal and the commands are: the same settings as the workers (TALLY_*), flags override."""
     if from_kafka:
         parser.add_argument("--from-kafka", action="store_true", help="read the journal topic instead of a file (all partitions, start to the end offsets at start)")
-    parser.add_argument("--bootstrap", default=os.environ.get("TALLY_BOOTSTRAP", "127.0.0.1:9092"), metavar="HOST:PORT", help="Kafka bootstrap (env TALLY_BOOTSTRAP; default %(default)s)")
+    add_broker_option(parser)
     if topic:
-        parser.add_argument("--topic", default=JOURNAL_TOPIC, help="journal topic (default %(default)s)")
-    parser.add_argument("--penalties-topic", default=PENALTIES_TOPIC, help="penalties topic (default %(default)s)")
+        parser.add_argument("--topic", help="journal topic (overrides TALLY_TOPIC_JOURNAL; default creator.journal)")
+    parser.add_argument("--penalties-topic", help="penalties topic (overrides TALLY_TOPIC_PENALTIES; default creator.penalties)")
     parser.add_argument("--drain", action="store_true", help="read past the end offsets taken at start until the topic is idle (topics written with multi-record batches on tansu)")
 
 
@@ -37,8 +34,16 @@ def journal(args: argparse.Namespace, source: str | None = None, trusted: bool |
     if source == KAFKA:
         from streams.journal_reader import journal_events
 
-        return journal_events(args.bootstrap, args.topic, drain=args.drain)
+        return journal_events(settings(args), journal_topic(args), drain=args.drain)
     return read_events(source, trusted=args.trusted if trusted is None else trusted)
+
+
+def journal_topic(args: argparse.Namespace) -> str:
+    return getattr(args, "topic", None) or environment_settings().topic_journal
+
+
+def penalties_topic(args: argparse.Namespace) -> str:
+    return args.penalties_topic or environment_settings().topic_penalties
 
 
 def events_only(pairs: Iterator[tuple[int, dict[str, Any] | Rejection]], on_reject=None) -> Iterator[dict[str, Any]]:

@@ -5,9 +5,10 @@ import importlib
 import sys
 
 from cli.common import CommandLineError
+from streams.settings import Settings
 
 # Each name is a module cli/<name>.py with register(subparsers) setting `handler`.
-COMMANDS = ("replay", "explain", "policy", "schema", "worker", "publish", "tail", "demo", "export", "audit", "simulate", "migrate", "report", "state")
+COMMANDS = ("replay", "explain", "policy", "schema", "worker", "publish", "tail", "demo", "export", "audit", "simulate", "migrate", "report", "state", "config")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "config":
+        for name in Settings.unknown_variables():  # a typo, or a name older versions read: say so, once
+            print(f"tally: warning: {name} is set but not read (tally config shows the settings)", file=sys.stderr)
     try:
         return int(args.handler(args) or 0)
     except BrokenPipeError:  # `tally replay ... | head` is fine

@@ -8,8 +8,8 @@ where live workers and every later replay apply the same migration.
 import argparse
 import sys
 
-from cli.common import add_rulebook_options, load_rulebooks, open_text, write_jsonl
-from cli.journal_source import add_kafka_options, events_only, journal
+from cli.common import add_rulebook_options, load_rulebooks, open_text, settings, write_jsonl
+from cli.journal_source import add_kafka_options, events_only, journal, journal_topic
 from service.audit import migration_candidates, migration_events
 from service.replay import Replayer
 
@@ -53,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
     if args.publish:
         from streams.journal_admin import publish_dicts
 
-        publish_dicts(args.bootstrap, args.topic, events)
-        where = f"{args.topic} on {args.bootstrap}"
+        chosen = settings(args)
+        publish_dicts(chosen, journal_topic(args), events)
+        where = f"{journal_topic(args)} on {chosen.bootstrap}"
     else:
         out = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")
         for event in events:

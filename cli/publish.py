@@ -3,9 +3,7 @@
 import argparse
 import sys
 
-from cli.common import open_text
-
-TOPIC_ALIASES = {"violations": "topic_violations", "appeals": "topic_appeals", "exams": "topic_exams"}
+from cli.common import add_broker_option, open_text, settings
 
 
 def register(subparsers) -> None:
@@ -13,20 +11,19 @@ def register(subparsers) -> None:
     parser.add_argument("events", help="JSONL file (.gz allowed, - for stdin); each line is sent byte for byte")
     parser.add_argument("--topic", help="violations, appeals, exams or a topic name; default: by each event's type")
     parser.add_argument("--source", help="sign as this source (key from TALLY_SOURCE_KEYS); default: each event's own source")
-    parser.add_argument("--broker", help="override TALLY_BROKER_URL")
+    add_broker_option(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from streams.clients import producer, publish_lines
-    from streams.settings import Settings
 
-    settings = Settings(**({"broker_url": args.broker if "://" in args.broker else f"kafka://{args.broker}"} if args.broker else {}))
-    topic = getattr(settings, TOPIC_ALIASES[args.topic]) if args.topic in TOPIC_ALIASES else args.topic
-    prod = producer(settings)
+    chosen = settings(args)
+    topic = chosen.topic_named(args.topic) if args.topic else None
+    prod = producer(chosen)
     try:
         with open_text(args.events) as handle:
-            count = publish_lines(prod, settings, (line.encode() for line in handle), topic, args.source)
+            count = publish_lines(prod, chosen, (line.encode() for line in handle), topic, args.source)
     finally:
         prod.close()
     print(f"published {count} events", file=sys.stderr)

@@ -6,15 +6,13 @@ whose outcome changes, and the score distributions before and after.
 """
 
 import argparse
-import os
 import sys
 
-from cli.common import DEFAULT_RULEBOOK, load_rulebooks
+from cli.common import load_rulebooks
 from cli.journal_source import add_kafka_options, events_only, journal
 from render.text import simulation_text
 from service.audit import simulate
 from service.policies import load_policy
-from service.policies import shipped_policies_dir
 from schemas.codec import encode
 
 
@@ -23,8 +21,8 @@ def register(subparsers) -> None:
     parser.add_argument("events", nargs="?", help="journal file (.gz, - for stdin); omit with --from-kafka")
     parser.add_argument("--policy", action="append", required=True, metavar="CANDIDATE", help="candidate policy file; replaces the loaded one with the same rulebook and role (repeatable)")
     parser.add_argument("--baseline-policy", action="append", default=[], metavar="FILE", help="extra or replacing policy for the baseline (repeatable)")
-    parser.add_argument("--rulebook", default=os.environ.get("TALLY_DEFAULT_RULEBOOK", DEFAULT_RULEBOOK), help="rulebook for creators with no enrolment event (default %(default)s)")
-    parser.add_argument("--policies", default=os.environ.get("TALLY_POLICIES", str(shipped_policies_dir())), help="directory of policy files (default: the shipped packs)")
+    parser.add_argument("--rulebook", help="rulebook for creators with no enrolment event (overrides TALLY_DEFAULT_RULEBOOK; default douyin-creator-2022)")
+    parser.add_argument("--policies", help="directory of policy files (overrides TALLY_POLICIES_DIR; default: the shipped packs)")
     parser.add_argument("--trusted", action="store_true", help="the file is a Tally export: skip validation")
     parser.add_argument("--json", action="store_true", help="the full difference as one JSON object")
     parser.add_argument("--limit", type=int, default=20, help="rows per list in text (0: all; default %(default)s)")

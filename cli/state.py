@@ -14,7 +14,7 @@ from typing import IO, Iterator
 
 import orjson
 
-from cli.common import add_rulebook_options, load_rulebooks
+from cli.common import add_rulebook_options, environment_settings, load_rulebooks, settings
 from cli.journal_source import add_kafka_options, events_only, journal
 from projections.fold import compact
 from projections.state import from_bytes, named, to_bytes
@@ -42,7 +42,8 @@ def register(subparsers) -> None:
     show.add_argument("--creator", help="only this creator")
     show.add_argument("--raw", action="store_true", help="instants and points as stored (ints), not formatted")
     show.add_argument("--from-kafka", action="store_true", help="read a table's changelog topic (--topic) instead of a file")
-    add_kafka_options(show, from_kafka=False)
+    show.add_argument("--topic", help="the changelog topic (default: the workers' table, {TALLY_APP_ID}-creators-changelog)")
+    add_kafka_options(show, from_kafka=False, topic=False)
     show.set_defaults(handler=run_show)
 
 
@@ -66,7 +67,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.from_kafka:
         from streams.journal_reader import topic_values
 
-        records: Iterator[bytes] = (v for v in topic_values(args.bootstrap, args.topic, drain=args.drain) if v)
+        records: Iterator[bytes] = (v for v in topic_values(settings(args), args.topic or environment_settings().changelog_topic, drain=args.drain) if v)
     elif args.states:
         records = read_states(open(args.states, "rb"))
     else:

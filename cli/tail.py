@@ -3,26 +3,24 @@
 import argparse
 import sys
 
-TOPICS = {"penalties": "topic_penalties", "deadletter": "topic_deadletter", "journal": "topic_journal",
-          "violations": "topic_violations", "appeals": "topic_appeals", "exams": "topic_exams"}
+from cli.common import add_broker_option, settings
+from streams.settings import TOPIC_ALIASES
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("tail", help="print a topic (penalties, deadletter, journal...) from the beginning")
-    parser.add_argument("--topic", default="penalties", help=f"{', '.join(TOPICS)} or a topic name (default %(default)s)")
+    parser.add_argument("--topic", default="penalties", help=f"{', '.join(TOPIC_ALIASES)} or a topic name (default %(default)s)")
     parser.add_argument("--no-follow", action="store_true", help="exit once nothing new arrives for 2 s")
-    parser.add_argument("--broker", help="override TALLY_BROKER_URL")
+    add_broker_option(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from streams.clients import read_topic
-    from streams.settings import Settings
 
-    settings = Settings(**({"broker_url": args.broker if "://" in args.broker else f"kafka://{args.broker}"} if args.broker else {}))
-    topic = getattr(settings, TOPICS[args.topic]) if args.topic in TOPICS else args.topic
+    chosen = settings(args)
     out = sys.stdout.buffer
-    for record in read_topic(settings, topic, follow=not args.no_follow):
+    for record in read_topic(chosen, chosen.topic_named(args.topic), follow=not args.no_follow):
         out.write((record.value or b"") + b"\n")
         out.flush()
     return 0

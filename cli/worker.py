@@ -2,27 +2,24 @@
 
 import argparse
 
+from cli.common import add_broker_option, settings
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("worker", help="run a live worker against Kafka (settings from TALLY_* env, see docs/streams.md)")
-    parser.add_argument("--broker", help="override TALLY_BROKER_URL, e.g. kafka://127.0.0.1:9092")
+    add_broker_option(parser)
     parser.add_argument("--web-port", type=int, help="override TALLY_WEB_PORT")
     parser.add_argument("--loglevel", help="override TALLY_LOG_LEVEL (warning, info, debug)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from streams.settings import Settings
-
     overrides = {}
-    if args.broker:
-        overrides["broker_url"] = args.broker if "://" in args.broker else f"kafka://{args.broker}"
     if args.web_port:
         overrides["web_port"] = args.web_port
     if args.loglevel:
         overrides["log_level"] = args.loglevel
-    settings = Settings(**overrides)
-    run_worker(settings)
+    run_worker(settings(args).model_copy(update=overrides))
     return 0
 
 

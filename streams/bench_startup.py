@@ -17,6 +17,7 @@ from kafka import KafkaConsumer
 
 from streams.broker import EmbeddedBroker, free_port
 from streams.clients import producer, publish_signed
+from streams.connection import kafka_python_options
 from streams.process import WorkerProcess
 from streams.settings import Settings
 
@@ -26,7 +27,7 @@ def latency(settings: Settings, events: int, rate: float) -> list[float]:
     import threading
 
     seen: dict[str, float] = {}
-    consumer = KafkaConsumer(settings.topic_penalties, bootstrap_servers=settings.bootstrap, auto_offset_reset="latest",
+    consumer = KafkaConsumer(settings.topic_penalties, **kafka_python_options(settings), auto_offset_reset="latest",
                              fetch_max_wait_ms=5, consumer_timeout_ms=30_000)
     consumer.poll(timeout_ms=1000)  # join: assignment before publishing
 

@@ -9,6 +9,8 @@ import subprocess
 import time
 from types import TracebackType
 
+from streams.settings import Settings
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -36,7 +38,7 @@ class EmbeddedBroker:
             [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
             stdout=self._log,
             stderr=self._log,
-            env={**os.environ, "RUST_LOG": os.environ.get("TALLY_BROKER_LOG", "warn")},
+            env={**os.environ, "RUST_LOG": Settings().broker_log},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

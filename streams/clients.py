@@ -9,25 +9,14 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from streams.connection import kafka_python_options
 from streams.settings import Settings
 from streams.signing import signed_headers
 
 
-def client_options(settings: Settings) -> dict[str, Any]:
-    options: dict[str, Any] = {"bootstrap_servers": settings.bootstrap.split(",")}
-    if settings.sasl_username:
-        options.update(
-            security_protocol="SASL_SSL" if settings.broker_tls else "SASL_PLAINTEXT",
-            sasl_mechanism=settings.sasl_mechanism,
-            sasl_plain_username=settings.sasl_username,
-            sasl_plain_password=settings.sasl_password.get_secret_value() if settings.sasl_password else "",
-        )
-    return options
-
-
 def producer(settings: Settings) -> KafkaProducer:
     # One record per batch: tansu misreports end offsets of multi-record batches.
-    return KafkaProducer(linger_ms=0, batch_size=max(1, settings.producer_max_batch_size), acks="all", **client_options(settings))
+    return KafkaProducer(linger_ms=0, batch_size=max(1, settings.producer_max_batch_size), acks="all", **kafka_python_options(settings))
 
 
 def creator_key(value: bytes) -> bytes | None:
@@ -59,7 +48,7 @@ def read_topic(settings: Settings, topic: str, *, follow: bool = False, idle_ms:
     stops when nothing new has arrived for `idle_ms`."""
     consumer = KafkaConsumer(
         enable_auto_commit=False, auto_offset_reset="earliest", consumer_timeout_ms=float("inf") if follow else idle_ms,
-        fetch_max_wait_ms=50, **client_options(settings),
+        fetch_max_wait_ms=50, **kafka_python_options(settings),
     )
     try:
         partitions = None
@@ -85,7 +74,7 @@ def read_values(settings: Settings, topic: str, idle_ms: int = 2000, timeout: fl
     order. Exact as long as producers send one record per batch (see `producer`); `idle_ms` is unused, kept for callers."""
     import time
 
-    consumer = KafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=20, **client_options(settings))
+    consumer = KafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=20, **kafka_python_options(settings))
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]

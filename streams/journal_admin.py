@@ -13,10 +13,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
 from schemas.codec import encode
+from streams.connection import Broker, aiokafka_options
 
 
-async def _ensure_topic(bootstrap: str, topic: str, partitions: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _ensure_topic(broker: Broker, topic: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(**aiokafka_options(broker))
     await admin.start()
     try:
         if topic not in await admin.list_topics():
@@ -25,12 +26,12 @@ async def _ensure_topic(bootstrap: str, topic: str, partitions: int) -> None:
         await admin.close()
 
 
-async def _publish(bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]], partitions: int | None, batched: bool) -> list[tuple[int, int]]:
+async def _publish(broker: Broker, topic: str, records: Iterable[tuple[bytes, bytes]], partitions: int | None, batched: bool) -> list[tuple[int, int]]:
     if partitions:
-        await _ensure_topic(bootstrap, topic, partitions)
+        await _ensure_topic(broker, topic, partitions)
     # max_batch_size below one record's size: every batch holds exactly one record.
-    single = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, max_batch_size=64, acks="all", enable_idempotence=False)
-    bulk = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024, acks="all", enable_idempotence=False) if batched else None
+    single = AIOKafkaProducer(**aiokafka_options(broker), linger_ms=0, max_batch_size=64, acks="all", enable_idempotence=False)
+    bulk = AIOKafkaProducer(**aiokafka_options(broker), linger_ms=20, max_batch_size=512 * 1024, acks="all", enable_idempotence=False) if batched else None
     await single.start()
     if bulk:
         await bulk.start()
@@ -59,13 +60,13 @@ async def _publish(bootstrap: str, topic: str, records: Iterable[tuple[bytes, by
     return [(meta.partition, meta.offset) for meta in placed]
 
 
-def publish(bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]], partitions: int | None = None, batched: bool = False) -> list[tuple[int, int]]:
+def publish(broker: Broker, topic: str, records: Iterable[tuple[bytes, bytes]], partitions: int | None = None, batched: bool = False) -> list[tuple[int, int]]:
     """Produce (key, value) records in order; returns (partition, offset) of each.
     With `partitions`, the topic is created with that many partitions if it does not exist.
     `batched`: much faster (benchmarks), multi-record batches except each partition's last record."""
-    return asyncio.run(_publish(bootstrap, topic, records, partitions, batched))
+    return asyncio.run(_publish(broker, topic, records, partitions, batched))
 
 
-def publish_dicts(bootstrap: str, topic: str, objects: Iterable[dict[str, Any]], partitions: int | None = None, batched: bool = False) -> list[tuple[int, int]]:
+def publish_dicts(broker: Broker, topic: str, objects: Iterable[dict[str, Any]], partitions: int | None = None, batched: bool = False) -> list[tuple[int, int]]:
     """Events or commands as the contract has them: key creator_id, value encode(object)."""
-    return publish(bootstrap, topic, ((obj["creator_id"].encode(), encode(obj)) for obj in objects), partitions, batched)
+    return publish(broker, topic, ((obj["creator_id"].encode(), encode(obj)) for obj in objects), partitions, batched)

@@ -24,11 +24,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from schemas.codec import Rejection, decode_trusted
+from streams.connection import Broker, aiokafka_options, bootstrap_of
 
-JOURNAL_TOPIC = "creator.journal"
-PENALTIES_TOPIC = "creator.penalties"
-TOPICS = {"journal": JOURNAL_TOPIC, "penalties": PENALTIES_TOPIC}
-DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
 
 class TopicNotFound(RuntimeError):
@@ -44,13 +41,13 @@ class Record:
 
 
 class TopicReader:
-    """`with TopicReader(bootstrap, topic) as reader: for record in reader: ...` — journal order.
+    """`with TopicReader(broker, topic) as reader: for record in reader: ...` — journal order.
 
     `reader.total` is the number of records in the snapshot (for a progress bar);
     `reader.beyond` counts records seen past the snapshot end and not returned."""
 
-    def __init__(self, bootstrap: str, topic: str, drain: bool = False, idle_ms: int = 1000, chunk: int = 10_000):
-        self.bootstrap, self.topic, self.drain, self.idle_ms, self.chunk = bootstrap, topic, drain, idle_ms, chunk
+    def __init__(self, broker: Broker, topic: str, drain: bool = False, idle_ms: int = 1000, chunk: int = 10_000):
+        self.broker, self.topic, self.drain, self.idle_ms, self.chunk = broker, topic, drain, idle_ms, chunk
         self.loop = asyncio.new_event_loop()
         self.consumer: AIOKafkaConsumer | None = None
         self.partitions: list[TopicPartition] = []
@@ -65,7 +62,6 @@ class TopicReader:
 
     async def _open(self) -> None:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -74,12 +70,13 @@ class TopicReader:
             fetch_max_bytes=64 * 1024 * 1024,
             max_partition_fetch_bytes=16 * 1024 * 1024,
             request_timeout_ms=30_000,
+            **aiokafka_options(self.broker),
         )
         await self.consumer.start()
         topics = await self.consumer.topics()
         if self.topic not in topics:
             await self.consumer.stop()
-            raise TopicNotFound(f"topic {self.topic!r} not found on {self.bootstrap}")
+            raise TopicNotFound(f"topic {self.topic!r} not found on {bootstrap_of(self.broker)}")
         numbers = self.consumer.partitions_for_topic(self.topic) or set()
         self.partitions = [TopicPartition(self.topic, n) for n in sorted(numbers)]
         self.begin = await self.consumer.beginning_offsets(self.partitions)
@@ -127,27 +124,30 @@ class TopicReader:
 
 
 def progress_bar(total: int, what: str, enabled: bool | None = None):
-    """A tqdm bar on stderr (events, rate, ETA). None: shown on a terminal or when TALLY_PROGRESS=1."""
-    import os
+    """A tqdm bar on stderr (events, rate, ETA). None: shown on a terminal (Settings.progress decides)."""
     import sys
 
     from tqdm import tqdm
 
     if enabled is None:
-        forced = os.environ.get("TALLY_PROGRESS")
-        enabled = sys.stderr.isatty() if forced is None else forced not in ("0", "")
+        enabled = sys.stderr.isatty()
     return tqdm(total=total, unit=" ev", unit_scale=True, desc=what, file=sys.stderr, disable=not enabled, mininterval=0.5, smoothing=0.1)
 
 
+def _shown(broker: Broker, progress: bool | None) -> bool | None:
+    """An explicit choice, else the settings' (TALLY_PROGRESS), else on a terminal."""
+    return broker.progress if progress is None and not isinstance(broker, str) else progress
+
+
 def journal_events(
-    bootstrap: str, topic: str = JOURNAL_TOPIC, drain: bool = False, progress: bool | None = None, on_open: Callable[[TopicReader], None] | None = None
+    broker: Broker, topic: str, drain: bool = False, progress: bool | None = None, on_open: Callable[[TopicReader], None] | None = None
 ) -> Iterator[tuple[int, dict[str, Any] | Rejection]]:
     """(position, event or rejection) in journal order, like `cli.common.read_events` for a file:
     position n is line n of the same journal exported by `tally export`."""
-    with TopicReader(bootstrap, topic, drain=drain) as reader:
+    with TopicReader(broker, topic, drain=drain) as reader:
         if on_open:
             on_open(reader)
-        with progress_bar(reader.total, topic, progress) as bar:
+        with progress_bar(reader.total, topic, _shown(broker, progress)) as bar:
             for number, record in enumerate(reader, 1):
                 bar.update(1)
                 try:
@@ -160,10 +160,10 @@ def journal_events(
             print(f"{topic}: {reader.beyond} records past the end offsets taken at start were not read", file=sys.stderr)
 
 
-def topic_values(bootstrap: str, topic: str, drain: bool = False, progress: bool | None = None) -> Iterator[bytes]:
+def topic_values(broker: Broker, topic: str, drain: bool = False, progress: bool | None = None) -> Iterator[bytes]:
     """Raw record values in journal order (exports, penalties)."""
-    with TopicReader(bootstrap, topic, drain=drain) as reader:
-        with progress_bar(reader.total, topic, progress) as bar:
+    with TopicReader(broker, topic, drain=drain) as reader:
+        with progress_bar(reader.total, topic, _shown(broker, progress)) as bar:
             for record in reader:
                 bar.update(1)
                 yield record.value

@@ -1,8 +1,15 @@
-"""Everything the live service can be told, in one frozen model read from `TALLY_*` environment variables.
+"""Everything Tally can be told, in one frozen model read from `TALLY_*` environment variables.
+
+Every entry point builds this same model: the worker, the demo, and every CLI command (publish, tail,
+replay --from-kafka, export, audit, simulate, report...), so they reach the same cluster with the same
+credentials and fold the same rulebooks. Command-line flags only override fields of it.
 
 Complex fields (`TALLY_SOURCE_KEYS`, `TALLY_SOURCE_TYPES`) are JSON, as pydantic-settings
-parses them. `docs/streams.md` has the same table for operators.
+parses them. `docs/streams.md` has the same table for operators (a test keeps them in step).
 """
+
+import os
+from collections.abc import Mapping
 
 from fnmatch import fnmatchcase
 from typing import Literal
@@ -24,8 +31,18 @@ DEFAULT_SOURCE_TYPES: dict[str, list[str]] = {
 }
 
 
+TOPIC_ALIASES = ("violations", "appeals", "exams", "journal", "penalties", "deadletter")
+"""Short names the CLI takes for Tally's topics (`--topic penalties`)."""
+
+STATE_TABLE = "creators"
+"""The Faust table of creator states; its changelog topic is `{app_id}-creators-changelog`."""
+
+RENAMED = {"TALLY_POLICIES": "TALLY_POLICIES_DIR", "TALLY_BOOTSTRAP": "TALLY_BROKER_URL"}
+"""Names older versions read, and the names that replaced them."""
+
+
 class Settings(BaseSettings):
-    """Settings of a Tally worker (and of `tally publish` / `tally tail`, which share the broker and topics)."""
+    """Settings of every Tally entry point: worker, demo and CLI alike."""
 
     model_config = SettingsConfigDict(env_prefix="TALLY_", frozen=True, extra="ignore")
 
@@ -120,6 +137,40 @@ class Settings(BaseSettings):
     """Port of the query API (/creators/{id}, /health, /metrics). One per worker on a host."""
     log_level: str = "WARNING"
     """Worker log level."""
+    broker_log: str = "warn"
+    """Log level of the embedded tansu broker (`tally demo`, the tests): RUST_LOG syntax."""
+    progress: bool | None = None
+    """Progress bars of long reads (replay --from-kafka, export, audit) on stderr: true, false, or unset for
+    "on a terminal only"."""
+
+    @classmethod
+    def unknown_variables(cls, environ: Mapping[str, str] | None = None) -> list[str]:
+        """`TALLY_*` variables no field reads: typos, and names of older versions (with their new name)."""
+        environ = os.environ if environ is None else environ
+        known = {f"TALLY_{name.upper()}" for name in cls.model_fields}
+        found = []
+        for name in sorted(environ):
+            if name.startswith("TALLY_") and name not in known:
+                found.append(f"{name} (now {RENAMED[name]})" if name in RENAMED else name)
+        return found
+
+    def shown(self) -> dict[str, object]:
+        """The effective settings as plain data, secrets masked: for `tally config` and worker logs."""
+        values = self.model_dump(mode="json")
+        for name, value in values.items():
+            if isinstance(getattr(self, name), SecretStr):
+                values[name] = "********"
+            elif name == "source_keys":
+                values[name] = {source: "********" for source in value}
+        return values
+
+    def topic_named(self, name: str) -> str:
+        """A short name (penalties, journal...) as configured, or a topic name as given."""
+        return getattr(self, f"topic_{name}") if name in TOPIC_ALIASES else name
+
+    @property
+    def changelog_topic(self) -> str:
+        return f"{self.app_id}-{STATE_TABLE}-changelog"
 
     @property
     def input_topics(self) -> tuple[str, str, str]:

@@ -24,7 +24,7 @@ class Tally:
     """Run `tally ...` as a user would; stdout as bytes."""
 
     def __call__(self, *args: str, stdin: bytes | None = None, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-        env = {**os.environ, "TALLY_POLICIES": str(POLICIES), "TALLY_DEFAULT_RULEBOOK": "douyin-creator-2022", **(env or {})}
+        env = {**os.environ, "TALLY_POLICIES_DIR": str(POLICIES), "TALLY_DEFAULT_RULEBOOK": "douyin-creator-2022", **(env or {})}
         done = subprocess.run([sys.executable, "-m", "cli.main", *map(str, args)], cwd=ROOT, input=stdin, capture_output=True, timeout=300, env=env)
         if check and done.returncode != 0:
             raise AssertionError(f"tally {' '.join(map(str, args))} exited {done.returncode}\n{done.stderr.decode()[-3000:]}")

@@ -58,7 +58,7 @@ def states(tally, env, *source):
 
 
 def test_migration_end_to_end(tally, tmp_path, policies, broker, topic):
-    env = {"TALLY_POLICIES": str(policies)}
+    env = {"TALLY_POLICIES_DIR": str(policies)}
     journal = write(tmp_path / "journal.jsonl", JOURNAL)
     out = tmp_path / "migration.jsonl"
     tally("migrate", "--to", "kuaishou-shop-2021", "--all", "--journal", journal, "--at", AT, "--out", out, env=env)
@@ -97,7 +97,7 @@ def test_migration_end_to_end(tally, tmp_path, policies, broker, topic):
 
 
 def test_a_migration_without_a_path_is_refused_by_the_fold(tally, tmp_path, policies):
-    env = {"TALLY_POLICIES": str(policies)}
+    env = {"TALLY_POLICIES_DIR": str(policies)}
     (tmp_path / "creators.txt").write_text("d1\n")
     out = tmp_path / "m.jsonl"
     tally("migrate", "--to", "kuaishou-shop-2021", "--creators", tmp_path / "creators.txt", "--at", AT, "--out", out, env=env)

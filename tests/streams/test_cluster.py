@@ -10,7 +10,8 @@ from projections.standing import view
 from service.replay import Replayer
 from schemas.codec import decode_trusted
 from streams.broker import free_port
-from streams.clients import client_options, publish_signed, read_values
+from streams.clients import publish_signed, read_values
+from streams.connection import kafka_python_options
 from streams.process import WorkerProcess
 
 CREATORS = [f"cl-{n}" for n in range(12)]
@@ -54,7 +55,7 @@ def cluster(broker, live, tmp_path_factory):
 def test_queries_are_routed_to_the_owner(cluster, live):
     settings, (a, b) = cluster
     rulebooks = live.rulebooks(settings)
-    producer = KafkaProducer(linger_ms=0, batch_size=1, **client_options(settings))
+    producer = KafkaProducer(linger_ms=0, batch_size=1, **kafka_python_options(settings))
     key = live.keys["detector.a"].encode()
     for creator in CREATORS:
         publish_signed(producer, settings.topic_violations, violation(creator, 1), "detector.a", key)
@@ -82,7 +83,7 @@ def test_queries_are_routed_to_the_owner(cluster, live):
 def test_a_killed_worker_loses_nothing(cluster, live):
     settings, (a, b) = cluster
     rulebooks = live.rulebooks(settings)
-    producer = KafkaProducer(linger_ms=0, batch_size=1, **client_options(settings))
+    producer = KafkaProducer(linger_ms=0, batch_size=1, **kafka_python_options(settings))
     key = live.keys["detector.a"].encode()
     a.kill()  # no LeaveGroup: b gets a's partitions after the session timeout
     for creator in CREATORS:

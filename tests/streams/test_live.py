@@ -11,7 +11,8 @@ from kafka import KafkaProducer
 from projections.standing import view
 from service.replay import Replayer
 from schemas.codec import decode_trusted
-from streams.clients import client_options, publish_signed, read_values
+from streams.clients import publish_signed, read_values
+from streams.connection import kafka_python_options
 from streams.process import WorkerProcess
 from streams.signing import sign
 
@@ -21,7 +22,7 @@ def world(broker, live, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("live")
     settings = live.settings(broker, tmp)
     worker = WorkerProcess(settings, log_path=str(tmp / "worker.log")).start()
-    producer = KafkaProducer(linger_ms=0, batch_size=1, **client_options(settings))
+    producer = KafkaProducer(linger_ms=0, batch_size=1, **kafka_python_options(settings))
     state = {"published": 0}
     try:
         worker.ready(timeout=90)
