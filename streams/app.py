@@ -8,7 +8,6 @@
 No rule logic lives here: everything about scores and penalties is `projections.fold`.
 """
 
-import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -17,7 +16,6 @@ from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
-from faust.auth import SASLCredentials
 
 from projections.fold import compact, fold
 from projections.standing import view
@@ -27,14 +25,15 @@ from service import policies as policy_files
 from schemas.codec import Rejection, decode_trusted, encode
 from schemas.instants import format_instant
 from streams import deadlines
+from streams.batches import FoldBatches
 from streams.clock import Clock, file_clock, wall_clock
+from streams.connection import faust_credentials
 from streams.intake import admit, dead_letter
 from streams.metrics import Metrics
-from streams.settings import Settings
+from streams.settings import STATE_TABLE, Settings
 from streams.transport import LowLatencyTransport, PromptTableManager
 
 log = logging.getLogger("tally.streams")
-TABLE = "creators"
 
 
 class TallyApp(faust.App):
@@ -55,27 +54,13 @@ def load_rulebooks(settings: Settings) -> Rulebooks:
     return policy_files.load_rulebooks(settings.policies_dir or policy_files.shipped_policies_dir(), settings.default_rulebook)
 
 
-def credentials(settings: Settings) -> SASLCredentials | None:
-    if not settings.sasl_username:
-        return None
-    import ssl
-
-    password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
-    return SASLCredentials(
-        username=settings.sasl_username,
-        password=password,
-        mechanism=settings.sasl_mechanism,
-        ssl_context=ssl.create_default_context() if settings.broker_tls else None,
-    )
-
-
 def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: Clock | None = None) -> TallyApp:
     rulebooks = rulebooks or load_rulebooks(settings)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     app = TallyApp(
         settings.app_id,
         broker=settings.broker_url,
-        broker_credentials=credentials(settings),
+        broker_credentials=faust_credentials(settings),
         store=settings.store,
         datadir=settings.data_dir,
         autodiscover=False,
@@ -109,7 +94,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
     penalties = topic(settings.topic_penalties)
     deadletter = topic(settings.topic_deadletter)
     raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    states = app.Table(TABLE, default=None, key_type=bytes, value_type=bytes, schema=raw_schema, partitions=settings.partitions)
+    states = app.Table(STATE_TABLE, default=None, key_type=bytes, value_type=bytes, schema=raw_schema, partitions=settings.partitions)
 
     async def send(target, key: bytes | None, value: bytes):
         """Hand a record to Faust's producer; returns the future of the broker's acknowledgement.
@@ -152,44 +137,36 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
 
     @app.agent(journal, name="tally.fold", concurrency=1)
     async def fold_journal(stream):
-        # Events are folded one by one, but acknowledged in batches: the commands of every event of a
-        # batch are acknowledged by the broker before any of their states is recorded and before the
-        # events are acked (so their offsets can be committed). A crash can repeat a command (same id),
-        # never lose one. A batch ends when it is full or nothing more is waiting: no added latency.
-        batch, acks, decided = [], [], {}
-        async for event in stream.noack().events():
-            batch.append(event)
-            folded = await fold_one(event, decided)
-            for command in folded.commands if folded else ():
-                acks.append(await send(penalties, event.message.key, encode(command)))
-                metrics.commands[command.action] += 1
-            if len(batch) >= settings.fold_batch_max or stream.channel.empty():
-                await settle_batch(stream, batch, acks, decided)
-                batch, acks, decided = [], [], {}
-
-    async def settle_batch(stream, batch: list, acks: list, decided: dict) -> None:
-        started, before = time.perf_counter(), metrics.folded_batches
-        await asyncio.gather(*acks)
-        for key, (event, state) in decided.items():
+        # The acknowledgement protocol is streams.batches.FoldBatches: commands acknowledged by the broker,
+        # then states recorded, then events acked. A batch ends when it is full or nothing more is waiting,
+        # so a lone event is not delayed.
+        async def store(event, key: bytes, state: CreatorState) -> None:
             stream._set_current_event(event)  # a table write goes to the changelog partition of the current event
             states[key] = warm_states.store(key, state, rulebooks)
-        for event in batch:
-            await stream.ack(event)
-        metrics.folded_batches += 1
-        if before == 0:
-            log.warning("tally: first events folded")
-        metrics.fold_latency.observe((time.perf_counter() - started) / len(batch))
 
-    async def fold_one(event, decided: dict):
+        async def send_command(key: bytes, command: bytes):
+            return await send(penalties, key, command)
+
+        batches = FoldBatches(fold_one, send_command, store, stream.ack, settings.fold_batch_max)
+        async for event in stream.noack().events():
+            await batches.take(event)
+            if batches.full or stream.channel.empty():
+                started = time.perf_counter()
+                count = await batches.settle()
+                metrics.folded_batches += 1
+                if metrics.folded_batches == 1:
+                    log.warning("tally: first events folded")
+                metrics.fold_latency.observe((time.perf_counter() - started) / count)
+
+    async def fold_one(event, batch: FoldBatches):
         """Fold one journal record on top of this batch's earlier decisions; refusals go to the dead letters."""
         message = event.message
         metrics.fold_received += 1
         try:
             journal_event = decode_trusted(message.value)
             key = journal_event["creator_id"].encode()
-            if key in decided:
-                state = decided[key][1]
-            else:
+            state = batch.earlier(key)
+            if state is None:
                 state = warm_states.load(key, states.get(key))
             folded = fold(state, journal_event, rulebooks)
         except Exception as error:  # a journal record we cannot fold must not stop the others
@@ -198,11 +175,12 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
             await reject(Rejection("fold_error", repr(error)), message)
             return None
         outcome = folded.outcome
-        # The fold updates the state in place; it is this batch's to store, even for a duplicate.
-        decided[key] = (event, folded.state)
+        commands = [encode(command) for command in folded.commands]
+        for command in folded.commands:
+            metrics.commands[command.action] += 1
         if outcome.status == "duplicate":
             metrics.duplicates += 1
-            return folded
+            return key, folded.state, commands
         if outcome.status == "folded":
             metrics.folded += 1
         elif outcome.status == "held":
@@ -222,7 +200,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
                 record = dead_letter(refusal, topic=message.topic, partition=message.partition, offset=message.offset,
                                      key=message.key, value=None, headers=None)
                 await send(deadletter, message.key, record)
-        return folded
+        return key, folded.state, commands
 
     # Scheduler ----------------------------------------------------------------
     @app.timer(interval=settings.scheduler_interval, name="tally.scheduler")
