@@ -52,5 +52,6 @@ EXPECTATIONS = {
     "policy test": lambda r, d: re.search(r"^\d+ passed, 0 failed$", r.stdout, re.M),
     "tally report": lambda r, d: "<svg" in (d / "report.html").read_text(),
     "--jobs 2": lambda r, d: '"command_id"' in (d / "shopee.jsonl").read_text() and "read " in r.stderr,
+    "tally config": lambda r, d: re.search(r"^TALLY_BROKER_URL +kafka://", r.stdout, re.M) and "TALLY_SOURCE_KEYS" in r.stdout,
     "tally state build": lambda r, d: r.stdout.startswith('{"creator_id":"lin.mei"') and '"base"' in r.stdout and "B per creator" in r.stderr,
 }
