@@ -296,6 +296,10 @@ class CreatorState:
     appeal and decision) -> its instant, within the horizon: a re-send is a duplicate."""
     lifted: dict[str, list[int]] = field(default_factory=dict)
     """First command id -> [times lifted, instant of its cause]: the next send gets a fresh id."""
+    position: int = -1
+    """The journal position of the latest record folded into this state, as the adapter reading the journal
+    numbers them (a Kafka offset live; -1: none). The fold never reads it: it tells a record delivered again
+    after a restart from a new one that happens to be refused."""
     cache: Cache | None = None
 
 
@@ -313,6 +317,7 @@ class Stored(msgspec.Struct, array_like=True):
     known: dict[str, int]
     remembered: dict[int, int]
     lifted: dict[str, list[int]]
+    position: int = -1
 
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -343,7 +348,7 @@ def _stored(state: CreatorState) -> Stored:
     base = msgspec.structs.replace(state.base, due=0)
     return Stored(
         state.creator_id, base, state.tail, state.latest, state.appeals, state.decisions, state.revoked,
-        state.waiting, state.known, state.remembered, state.lifted,
+        state.waiting, state.known, state.remembered, state.lifted, state.position,
     )
 
 
@@ -359,7 +364,8 @@ def from_bytes(data: bytes) -> CreatorState:
         raise ValueError(f"not a stored creator state of format {FORMAT}")
     inflate = _INFLATE.copy()
     s = _DECODER.decode(inflate.decompress(data[1:]) + inflate.flush())
-    return CreatorState(s.creator_id, s.base, s.tail, s.latest, s.appeals, s.decisions, s.revoked, s.waiting, s.known, s.remembered, s.lifted)
+    return CreatorState(s.creator_id, s.base, s.tail, s.latest, s.appeals, s.decisions, s.revoked, s.waiting, s.known, s.remembered, s.lifted,
+                        position=s.position)
 
 
 def named(state: CreatorState) -> dict[str, Any]:

@@ -168,6 +168,8 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
             state = batch.earlier(key)
             if state is None:
                 state = warm_states.load(key, states.get(key))
+            # Folded into the stored state already, before a restart: delivered again, not new (its commands went then).
+            redelivered = state is not None and message.offset <= state.position
             folded = fold(state, journal_event, rulebooks)
         except Exception as error:  # a journal record we cannot fold must not stop the others
             log.exception("fold failed on %s[%s]@%s", message.topic, message.partition, message.offset)
@@ -175,9 +177,14 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
             await reject(Rejection("fold_error", repr(error)), message)
             return None
         outcome = folded.outcome
+        folded.state.position = max(folded.state.position, message.offset)
         commands = [encode(command) for command in folded.commands]
         for command in folded.commands:
             metrics.commands[command.action] += 1
+        if redelivered and (outcome.status == "duplicate" or outcome.reason == "too_late"):
+            # Past the horizon by now, it would be refused as too_late: counted, not dead-lettered.
+            metrics.redelivered += 1
+            return key, folded.state, commands
         if outcome.status == "duplicate":
             metrics.duplicates += 1
             return key, folded.state, commands

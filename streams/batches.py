@@ -37,7 +37,7 @@ class FoldBatches:
         max_batch: int,
     ):
         """`fold(event, batch)`: what folding the event decided, on top of `batch.earlier(key)` if the batch has
-        touched its creator; None if it could not be folded (it was dead-lettered). `send(key, command)` returns the future of the broker's acknowledgement.
+        touched its creator; None if there is no state to record (it could not be folded and was dead-lettered). `send(key, command)` returns the future of the broker's acknowledgement.
         `store(event, key, state)` writes the table; `ack(event)` lets its offset be committed."""
         self.fold, self.send, self.store, self.ack, self.max_batch = fold, send, store, ack, max_batch
         self.events: list[Any] = []

@@ -5,6 +5,7 @@ refused before its JSON is parsed.
 """
 
 import base64
+import hashlib
 from typing import Any
 
 from schemas.codec import Rejection, decode_untrusted, encode
@@ -41,18 +42,26 @@ def admit(value: bytes | None, headers: Any, settings: Settings) -> dict[str, An
     return event
 
 
+DEAD_LETTER_VALUE_BYTES = 4096
+"""A dead letter carries at most this much of the refused value, with its size and digest: the original stays on
+its input topic (named by topic, partition and offset), and a dead letter must always fit in a produce request,
+whatever arrived (a value near the broker's limit, escaped or base64-encoded, would not)."""
+DEAD_LETTER_PART_BYTES = 1024
+"""The same for the key and each header value."""
+
+
 def dead_letter(
     rejection: Rejection, *, topic: str, partition: int | None, offset: int | None, key: bytes | None, value: bytes | None, headers: Any
 ) -> bytes:
-    """The dead-letter record: reason, detail, where it came from, and the original message intact."""
+    """The dead-letter record: reason, detail, where it came from, and the original message (its head, if large)."""
     record: dict[str, Any] = {
         "reason": rejection.reason,
         "detail": rejection.detail,
         "source_topic": topic,
         "partition": partition,
         "offset": offset,
-        "key": _text_or_base64(key),
-        "headers": {name: _text_or_base64(data) for name, data in header_map(headers).items()},
+        "key": _text_or_base64(key, DEAD_LETTER_PART_BYTES),
+        "headers": {name: _text_or_base64(data, DEAD_LETTER_PART_BYTES) for name, data in header_map(headers).items()},
     }
     record.update(_value_fields(value))
     return encode(record)
@@ -61,15 +70,28 @@ def dead_letter(
 def _value_fields(value: bytes | None) -> dict[str, Any]:
     if value is None:
         return {"value": None}
+    head = value[:DEAD_LETTER_VALUE_BYTES]
+    text = _utf8(head)
+    fields: dict[str, Any] = {"value": text} if text is not None else {"value_base64": base64.b64encode(head).decode("ascii")}
+    fields.update(value_bytes=len(value), value_sha256=hashlib.sha256(value).hexdigest(), value_truncated=len(value) > len(head))
+    return fields
+
+
+def _utf8(data: bytes) -> str | None:
+    """The text, or None if it is not UTF-8. A character cut at the end (by truncation) is dropped."""
     try:
-        return {"value": value.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"value_base64": base64.b64encode(value).decode("ascii")}
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.reason == "unexpected end of data":
+            return data[:error.start].decode("utf-8")
+        return None
 
 
-def _text_or_base64(data: bytes | None) -> str | dict[str, str] | None:
+def _text_or_base64(data: bytes | None, limit: int) -> str | dict[str, Any] | None:
     if data is None:
         return None
+    if len(data) > limit:
+        return {"base64": base64.b64encode(data[:limit]).decode("ascii"), "bytes": len(data), "truncated": True}
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -34,6 +34,8 @@ class Metrics:
     folded_batches: int = 0
     """batches whose commands were acknowledged and states recorded"""
     duplicates: int = 0
+    redelivered: int = 0
+    """journal records delivered again after a restart, already folded into the stored state"""
     held: int = 0
     """events held now: they name a violation or appeal not yet known"""
     rejected: Counter = field(default_factory=Counter)
@@ -53,6 +55,7 @@ class Metrics:
             "fold_received": self.fold_received,
             "folded": self.folded,
             "duplicates": self.duplicates,
+            "redelivered": self.redelivered,
             "held": self.held,
             "rejected": dict(self.rejected),
             "commands": dict(self.commands),
@@ -76,6 +79,8 @@ class Metrics:
         family("tally_fold_received_total", "counter", "Journal events read by the fold.", [("", self.fold_received)])
         family("tally_events_folded_total", "counter", "Journal events folded.", [("", self.folded)])
         family("tally_events_duplicate_total", "counter", "Journal events folded before (same event_id).", [("", self.duplicates)])
+        family("tally_events_redelivered_total", "counter", "Journal records delivered again after a restart, already folded.",
+               [("", self.redelivered)])
         family("tally_events_held", "gauge", "Journal events held: they name a violation or appeal not yet known.", [("", self.held)])
         family("tally_events_rejected_total", "counter", "Journal events the fold refused, by reason.", by("reason", self.rejected))
         family("tally_commands_total", "counter", "Penalty commands sent, by action.", by("action", self.commands))

@@ -64,6 +64,25 @@ def test_dead_letter_keeps_the_original_message():
     assert record["reason"] == "bad_signature" and record["source_topic"] == "t" and record["offset"] == 7
     assert base64.b64decode(record["value_base64"]) == b"\xff\x00"
     assert record["headers"] == {"tally-source": "detector.a"} and record["key"] == "c1"
+    assert (record["value_bytes"], record["value_truncated"]) == (2, False)
+
+
+@pytest.mark.parametrize("value", [b'{"blob": "' + "\u00e9".encode() * 1_000_000 + b'"}', b"\xff" * 2_000_000],
+                         ids=["text-cut-inside-a-character", "binary"])
+def test_a_dead_letter_always_fits_whatever_arrived(value):
+    """A 2 MB value cannot go to the dead-letter topic whole (the producer refuses it and the record is lost):
+    its head goes, with its size and digest; the original stays on its input topic at (topic, partition, offset)."""
+    import hashlib
+
+    raw = dead_letter(Rejection("oversized", "d"), topic="t", partition=0, offset=3, key=b"k" * 5000, value=value,
+                      headers=[("tally-signature", b"s" * 5000)])
+    record = orjson.loads(raw)
+    assert len(raw) < 16 * 1024
+    assert record["value_bytes"] == len(value) and record["value_truncated"] is True
+    assert record["value_sha256"] == hashlib.sha256(value).hexdigest()
+    head = record["value"].encode() if "value" in record else base64.b64decode(record["value_base64"])
+    assert value.startswith(head) and len(head) > 4000
+    assert record["key"]["bytes"] == 5000 and record["headers"]["tally-signature"]["truncated"] is True
 
 
 def test_source_patterns():

@@ -126,10 +126,11 @@ def test_bad_input_is_dead_lettered_with_its_reason(world):
     assert letters["unsigned"]["value"] == unsigned.decode() and letters["unsigned"]["headers"] == {}
     assert letters["bad_signature"]["headers"]["tally-source"] == "detector.a"
 
-    # received = journaled + dead-lettered at intake; journal = folded + duplicates + rejected at the fold
+    # received = journaled + dead-lettered at intake; journal = folded + duplicates + rejected + held + redelivered at the fold
     intake_letters = sum(1 for letter in deadletters(world) if letter["source_topic"] in s.input_topics)
     assert sum(counts["intake_received"].values()) == sum(counts["journaled"].values()) + intake_letters
-    assert counts["fold_received"] == counts["folded"] + counts["duplicates"] + sum(counts["rejected"].values())
+    assert counts["fold_received"] == (counts["folded"] + counts["duplicates"] + sum(counts["rejected"].values())
+                                       + counts["held"] + counts["redelivered"])
     assert counts["rejected"] == {"unknown_violation_code": 1}
 
 

@@ -1,6 +1,7 @@
 """A worker on the RocksDB store (rocksdict) keeps its table across a restart, and an event delivered again
 after the restart folds once: no second deduction, no new command. Publishing and reading go through the
-`tally publish` and `tally tail` commands."""
+`tally publish` and `tally tail` commands. A journal read again from the start (the committed offsets lost,
+as after a crash between recording states and committing) is counted as redelivered: no dead letter."""
 
 import os
 import subprocess
@@ -49,8 +50,36 @@ def test_rocksdb_state_survives_a_restart_and_redelivery_folds_once(broker, live
         status, after = worker.get("/creators/rocky")
         assert status == 200 and after == before  # restored from the local store (and changelog)
         tally(settings, "publish", str(events))  # the same two events again
-        live.wait(lambda: worker.counts()["duplicates"] == 2, timeout=30, what="redelivered events seen as duplicates")
+        live.wait(lambda: worker.counts()["duplicates"] == 2, timeout=30, what="re-sent events seen as duplicates")
         assert worker.get("/creators/rocky")[1] == before
     finally:
         worker.stop()
     assert commands() == first
+
+    rewind_journal(settings)  # the four journal records will all be delivered again
+    worker = WorkerProcess(settings, log_path=str(tmp_path / "third.log")).start()
+    try:
+        worker.ready(timeout=90)
+        live.wait(lambda: worker.counts()["redelivered"] == 4, timeout=30, what="the journal delivered again, counted as such")
+        counts = worker.counts()
+        assert (counts["duplicates"], counts["deadlettered"], counts["commands"]) == (0, {}, {})
+        assert worker.get("/creators/rocky")[1] == before
+    finally:
+        worker.stop()
+    assert commands() == first
+
+
+def rewind_journal(settings) -> None:
+    """Commit offset 0 on every journal partition for the workers' consumer group (no worker running)."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    from streams.connection import kafka_python_options
+
+    consumer = KafkaConsumer(group_id=settings.app_id, enable_auto_commit=False, **kafka_python_options(settings))
+    try:
+        partitions = [TopicPartition(settings.topic_journal, p) for p in sorted(consumer.partitions_for_topic(settings.topic_journal))]
+        consumer.commit({tp: OffsetAndMetadata(0, "", -1) for tp in partitions})
+        assert all(consumer.committed(tp) == 0 for tp in partitions)
+    finally:
+        consumer.close()
