@@ -1,6 +1,7 @@
 """`tally demo`: an embedded broker, a live worker, the shipped samples published; commands and scores as they happen.
 
-Everything runs locally (tansu in memory, one `tally worker` child process). Ctrl-C stops it all.
+Everything runs locally (tansu in memory, one `tally worker` child process). It exits 0 once the final
+scores are printed; `--follow` keeps it running, printing new commands, until Ctrl-C.
 """
 
 import argparse
@@ -16,7 +17,8 @@ from pathlib import Path
 def register(subparsers) -> None:
     parser = subparsers.add_parser("demo", help="run broker + worker locally, publish the samples, show commands and scores")
     parser.add_argument("--samples", default=None, help="directory of *.jsonl sample files (default: the shipped samples)")
-    parser.add_argument("--once", action="store_true", help="exit after the final scores instead of following until Ctrl-C")
+    parser.add_argument("--follow", action="store_true", help="after the final scores, keep printing new commands until Ctrl-C")
+    parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     parser.add_argument("--quiet-seconds", type=float, default=3.0, help="how long nothing new means 'done' (default %(default)s)")
     parser.set_defaults(handler=run)
 
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         (tmp / "now").write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         out.wait_quiet(args.quiet_seconds)
         _scores(worker, files, out)
-        if args.once:
+        if not args.follow:
             return 0
         out.info("following (new commands print as they happen); Ctrl-C to stop")
         while True:
@@ -123,30 +125,42 @@ def _sources(files) -> set[str]:
 
 
 def _follow(settings, out: _Printer) -> None:
+    """Print every command and refusal as it arrives. Polls rather than iterating the consumer: the iterator of
+    kafka-python 3 can hold fetched records back for tens of seconds. Topics created later (the dead letters
+    appear with the first refusal) are picked up as they appear."""
     import orjson
     from kafka import KafkaConsumer, TopicPartition
 
     from streams.connection import kafka_python_options
 
     consumer = KafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=20, **kafka_python_options(settings))
-    tps = []
-    for topic in (settings.topic_penalties, settings.topic_deadletter):
-        for _ in range(100):
-            parts = consumer.partitions_for_topic(topic)
-            if parts:
-                break
-            time.sleep(0.1)
-        tps += [TopicPartition(topic, p) for p in sorted(parts or ())]
-    consumer.assign(tps)
-    consumer.seek_to_beginning(*tps)
-    for record in consumer:
-        value = orjson.loads(record.value)
-        if record.topic == settings.topic_penalties:
-            out.line(_command_line(value))
-        else:
-            what = value.get("value") or value.get("value_base64") or ""
-            out.line(f"  refused  {value['reason']:<24} {value['source_topic']}@{value['partition']}:{value['offset']}  {value['detail'][:60]}"
-                     f"  | {what[:50]}")
+    assigned: set = set()
+    while True:
+        found = {TopicPartition(topic, p) for topic in (settings.topic_penalties, settings.topic_deadletter)
+                 for p in consumer.partitions_for_topic(topic) or ()}
+        if found - assigned:
+            positions = {tp: consumer.position(tp) for tp in assigned}
+            assigned |= found
+            consumer.assign(sorted(assigned))
+            for tp in assigned:
+                if tp in positions:
+                    consumer.seek(tp, positions[tp])
+                else:
+                    consumer.seek_to_beginning(tp)
+        if not assigned:
+            time.sleep(0.2)
+            continue
+        for records in consumer.poll(timeout_ms=300).values():
+            for record in records:
+                out.line(_record_line(record.topic == settings.topic_penalties, orjson.loads(record.value)))
+
+
+def _record_line(command: bool, value: dict) -> str:
+    if command:
+        return _command_line(value)
+    what = value.get("value") or value.get("value_base64") or ""
+    return (f"  refused  {value['reason']:<24} {value['source_topic']}@{value['partition']}:{value['offset']}  {value['detail'][:60]}"
+            f"  | {what[:50]}")
 
 
 def _command_line(c: dict) -> str:

@@ -8,7 +8,7 @@ from cli.common import CommandLineError
 from streams.settings import Settings
 
 # Each name is a module cli/<name>.py with register(subparsers) setting `handler`.
-COMMANDS = ("replay", "explain", "policy", "schema", "worker", "publish", "tail", "demo", "export", "audit", "simulate", "migrate", "report", "state", "config")
+COMMANDS = ("replay", "explain", "policy", "schema", "worker", "publish", "tail", "demo", "export", "audit", "simulate", "migrate", "report", "state", "config", "broker")
 
 
 def build_parser() -> argparse.ArgumentParser:

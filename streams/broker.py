@@ -52,6 +52,10 @@ class EmbeddedBroker:
         self.stop()
         raise TimeoutError(f"tansu did not listen on {self.bootstrap} within {timeout}s")
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def stop(self) -> None:
         if self._process and self._process.poll() is None:
             self._process.terminate()
