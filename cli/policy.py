@@ -8,6 +8,8 @@ import yaml
 from pydantic import ValidationError
 
 from cli.common import add_rulebook_options, load_rulebooks
+from projections.policy import Policy
+from projections.provenance import sourced
 from service.policies import load_policy
 from service.scenarios import run_scenario
 
@@ -20,7 +22,7 @@ def register(subparsers) -> None:
     validate.add_argument("files", nargs="+")
     validate.set_defaults(handler=run_validate)
 
-    show = actions.add_parser("show", help="print a loaded rulebook (by id, or id/role)")
+    show = actions.add_parser("show", help="print a loaded rulebook (by id, or id/role) and where each number comes from")
     show.add_argument("name", nargs="?", help="omit to list every rulebook")
     add_rulebook_options(show)
     show.set_defaults(handler=run_show)
@@ -65,8 +67,18 @@ def run_show(args: argparse.Namespace) -> int:
         print(f"no rulebook {args.name!r}; `tally policy show` lists them", file=sys.stderr)
         return 1
     for rb in matches:
-        print(yaml.safe_dump(rb.policy.model_dump(mode="json", exclude={"scenarios"}), allow_unicode=True, sort_keys=False))
+        print(yaml.safe_dump(rb.policy.model_dump(mode="json", exclude={"scenarios", "provenance"}), allow_unicode=True, sort_keys=False))
+        print("\n".join(provenance_lines(rb.policy)) + "\n")
     return 0
+
+
+def provenance_lines(policy: Policy) -> list[str]:
+    """Each number of the policy with its source, as YAML comments so the output stays valid YAML."""
+    lines = ["# where each number comes from (docs/policies.md, Provenance):"]
+    for number in sourced(policy.provenance, policy.rules_data()):
+        value = f"[{', '.join(number.value)}]" if isinstance(number.value, list) else number.value
+        lines.append(f"# {number.path}: {value}  ({number.citation or 'no source given'})")
+    return lines
 
 
 def run_test(args: argparse.Namespace) -> int:

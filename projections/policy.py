@@ -2,14 +2,16 @@
 
 Policies are data (YAML or JSON). This model is the format's reference: each
 field's docstring says what it means. Points are decimal strings ("0.5") and
-become exact hundredths on load. Numbers no source publishes are marked in the
-file's `illustrative` list. Reading files is an adapter's job (`service.policies`).
+become exact hundredths on load. The file's `provenance` says where each number
+comes from, or that it is illustrative (`projections.provenance`). Reading files is
+an adapter's job (`service.policies`).
 """
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from projections.provenance import NOT_RULES, citation_problems, parse_path, unnamed_paths
 from schemas.commands import Action
 from schemas.points import to_hundredths
 
@@ -18,7 +20,7 @@ SEVERITIES: tuple[Severity, ...] = ("minor", "general", "serious", "especially_s
 
 # Actions that are done once and stay done: they have no period and no end.
 INSTANT_ACTIONS = frozenset(
-    {Action.WARN, Action.DELIST_PRODUCT, Action.HIDE_VIDEOS, Action.CUT_LIVE_STREAM, Action.CHARGE_DAMAGES, Action.STRIKE}
+    {Action.WARN, Action.DELIST_PRODUCT, Action.HIDE_VIDEOS, Action.CUT_LIVE_STREAM, Action.REMOVE_COMMENT, Action.CHARGE_DAMAGES, Action.STRIKE}
 )
 # Actions after which there is nothing left to enforce; the state is terminal.
 TERMINAL_ACTIONS = frozenset({Action.CLOSE_PRODUCT_SHARING, Action.CLEAR_OUT, Action.BAN})
@@ -72,7 +74,8 @@ class Violation(Strict):
     points: dict[Severity, str]
     """Points deducted (credit mode) or added (points mode) per severity tier. A severity missing here is not accepted."""
     corrective: list[Action] = Field(default_factory=list)
-    """Corrective actions that come with the violation regardless of points (warn, delist, hide videos, cut the stream)."""
+    """Corrective actions that come with the violation regardless of points (warn, delist, hide videos, cut the stream,
+    remove the comment)."""
     penalties: list[Penalty] = Field(default_factory=list)
     """Penalties every such violation carries at once (Kuaishou: no nodes, each violation has its own)."""
     penalties_by_severity: dict[Severity, list[Penalty]] = Field(default_factory=dict)
@@ -230,10 +233,12 @@ class Policy(Strict):
     role: str | None = None
     """Role this file governs under the rulebook (Kuaishou: merchant, promoter); none means any."""
     title: str
-    sources: list[str]
-    """Where the rules come from: seed file, help-centre page, or '3p' summaries."""
-    illustrative: list[str] = Field(default_factory=list)
-    """Fields whose numbers no source publishes; chosen plausibly, one edit away."""
+    provenance: dict[str, str] = Field(default_factory=dict)
+    """Where each number comes from: a path of this policy (`appeals.window_days`, `catalogue.x.points`,
+    `catalogue.*.exam`, `nodes[at=8]`, `escalation[*].window_days`) mapped to a citation pinned to checkable words
+    (`seed 001 §4.3`, `seed 003 "0.5~3分"`, `DOMAIN.md (3p) "..."`) or to `illustrative: <why>` for a
+    number no source publishes. A path covers everything under it; the most specific one wins.
+    The syntax is in `projections.provenance`; the tests hold every shipped number to a source."""
     utc_offset: str = Field(default="+00:00", pattern=r"^[+-]\d\d:\d\d$")
     """Local time for calendar resets and end-of-day deadlines. A fixed offset, so every machine agrees."""
     score: Score
@@ -263,6 +268,16 @@ class Policy(Strict):
     duplicate_violation, a late appeal for it as appeal_window_closed. Overturns are remembered forever."""
     scenarios: list[Scenario] = Field(default_factory=list)
 
+    @field_validator("provenance")
+    @classmethod
+    def _citations_well_formed(cls, value: dict[str, str]) -> dict[str, str]:
+        for path, citation in value.items():
+            parse_path(path)
+            problems = citation_problems(citation)
+            if problems:
+                raise ValueError(f"{path}: {problems[0]}")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> "Policy":
         for node in self.nodes:
@@ -275,7 +290,14 @@ class Policy(Strict):
             raise ValueError("exam_report_grace_days cannot exceed late_event_days: a report past the horizon is too late anyway")
         if self.violation_memory_days < self.late_event_days + self.appeals.window_days:
             raise ValueError("violation_memory_days must cover late_event_days + appeals.window_days, or a late appeal could find its violation forgotten")
+        unnamed = unnamed_paths(self.provenance, self.rules_data())
+        if unnamed:
+            raise ValueError(f"provenance names nothing in this policy: {', '.join(unnamed)}")
         return self
+
+    def rules_data(self) -> dict:
+        """The policy as plain data without its identity and scenarios: what provenance paths name."""
+        return self.model_dump(mode="json", exclude=set(NOT_RULES), exclude_none=True)
 
     @property
     def key(self) -> str:

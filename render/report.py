@@ -22,6 +22,7 @@ from schemas.points import format_points, to_hundredths
 
 PALETTE = {
     "warn": "#8d99ae", "delist_product": "#b08968", "hide_videos": "#a3a380", "cut_live_stream": "#c9ada7",
+    "remove_comment": "#b7b7a4",
     "restrict_marketing": "#f4a261", "restrict_listings": "#e9c46a", "suspend_product_sharing": "#e76f51",
     "close_product_sharing": "#9b2226", "suspend_shopping_cart": "#ee9b00", "delist_all_products": "#ae2012",
     "require_exam": "#0a9396", "freeze_deposit": "#6a4c93", "withhold_commission": "#8338ec", "charge_damages": "#bc6c25",

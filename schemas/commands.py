@@ -18,6 +18,7 @@ class Action(str, Enum):
     DELIST_PRODUCT = "delist_product"
     HIDE_VIDEOS = "hide_videos"
     CUT_LIVE_STREAM = "cut_live_stream"
+    REMOVE_COMMENT = "remove_comment"
     RESTRICT_MARKETING = "restrict_marketing"
     RESTRICT_LISTINGS = "restrict_listings"
     SUSPEND_PRODUCT_SHARING = "suspend_product_sharing"

@@ -35,7 +35,7 @@ def test_bad_input_gets_one_clear_line_and_exit_code_2(args, message, tmp_path):
 
 
 def test_an_invalid_policy_file_is_named_in_one_line(tmp_path):
-    (tmp_path / "broken.yaml").write_text("id: broken\nversion: '1'\ntitle: t\nsources: [x]\nscore: {mode: credit}\ncatalogue: {}\nappeals: {window_days: 7}\n")
+    (tmp_path / "broken.yaml").write_text("id: broken\nversion: '1'\ntitle: t\nscore: {mode: credit}\ncatalogue: {}\nappeals: {window_days: 7}\n")
     done = subprocess.run([sys.executable, "-m", "cli.main", "replay", SAMPLE, "--policies", str(tmp_path), "--rulebook", "broken"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert done.returncode == 2 and "Traceback" not in done.stderr
