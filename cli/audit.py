@@ -1,7 +1,8 @@
-"""`tally audit verify` and `tally audit asof`: the auditor's questions, answered by replaying the journal.
+"""`tally audit verify`, `intake` and `asof`: the auditor's questions, answered by replaying the journal.
 
 verify: exit 0 iff the published commands are exactly what the journal folds to; 1 if not; 2 on
-unusable input. See docs/audit.md.
+unusable input. intake: exit 0 iff every input record was journaled or dead-lettered and the journal's
+order made the fold refuse nothing an in-order fold accepts. See docs/audit.md.
 """
 
 import argparse
@@ -11,9 +12,10 @@ from typing import Iterator
 import orjson
 
 from cli.common import add_rulebook_options, load_rulebooks, open_text, settings, write_jsonl
-from cli.journal_source import KAFKA, add_kafka_options, events_only, journal, penalties_topic
-from render.text import verdict_text
+from cli.journal_source import KAFKA, add_kafka_options, events_only, journal, journal_topic, penalties_topic
+from render.text import intake_text, verdict_text
 from service.audit import as_of, attach_events, verify
+from service.intake_audit import InputRecord, reconcile_intake
 from service.replay import Replayer
 from schemas.codec import encode
 
@@ -31,6 +33,14 @@ def register(subparsers) -> None:
     add_rulebook_options(verify)
     add_kafka_options(verify)
     verify.set_defaults(handler=run_verify, events=None)
+
+    intake = commands.add_parser("intake", help="reconcile the input topics with the journal and the dead letters (exit 0 iff nothing is lost "
+                                 "and the journal's order refused nothing)")
+    intake.add_argument("--json", action="store_true", help="machine-readable verdict on stdout")
+    intake.add_argument("--limit", type=int, default=50, help="findings shown of each kind in text (0: all; default %(default)s)")
+    add_rulebook_options(intake)
+    add_kafka_options(intake, from_kafka=False)
+    intake.set_defaults(handler=run_intake)
 
     asof = commands.add_parser("asof", help="state of a creator (or everyone) as of an instant, in event time")
     asof.add_argument("instant", help="RFC 3339 instant with offset, e.g. 2024-03-01T00:00:00Z")
@@ -82,6 +92,36 @@ def run_verify(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(encode(verdict.as_dict()) + b"\n")
     else:
         for line in verdict_text(verdict, None if args.limit == 0 else args.limit):
+            print(line)
+    return 0 if verdict.agree else 1
+
+
+def run_intake(args: argparse.Namespace) -> int:
+    """Kafka only: an input record is named by its topic, partition and offset."""
+    from streams.journal_reader import TopicNotFound, TopicReader, journal_events
+
+    rulebooks = load_rulebooks(args)
+    chosen = settings(args)
+
+    def records(topic: str):
+        with TopicReader(chosen, topic, drain=args.drain) as reader:
+            yield from reader
+
+    try:
+        inputs = [InputRecord(topic, r.partition, r.offset, r.value) for topic in chosen.input_topics for r in records(topic)]
+        journaled = list(events_only(journal_events(chosen, journal_topic(args), drain=args.drain), _report_rejection))
+        try:
+            letters = [orjson.loads(r.value) for r in records(chosen.topic_deadletter)]
+        except TopicNotFound:
+            letters = []  # nothing was ever refused
+    except TopicNotFound as error:
+        print(f"tally audit intake: {error}", file=sys.stderr)
+        return 2
+    verdict = reconcile_intake(inputs, journaled, letters, rulebooks)
+    if args.json:
+        sys.stdout.buffer.write(encode(verdict.as_dict()) + b"\n")
+    else:
+        for line in intake_text(verdict, None if args.limit == 0 else args.limit):
             print(line)
     return 0 if verdict.agree else 1
 

@@ -3,6 +3,7 @@
 from typing import Any, Iterator
 
 from service.audit import Simulation, Verdict
+from service.intake_audit import IntakeVerdict
 
 _EVENT_DETAIL = ("violation_id", "code", "severity", "outcome", "exam_id", "rulebook", "role", "command_id")
 
@@ -50,6 +51,20 @@ def verdict_text(verdict: Verdict, limit: int | None = None) -> Iterator[str]:
     if limit is not None and len(verdict.discrepancies) > limit:
         yield ""
         yield f"... and {len(verdict.discrepancies) - limit} more (--limit 0 or --json for all)"
+
+
+def intake_text(verdict: IntakeVerdict, limit: int | None = None) -> Iterator[str]:
+    letters = ", ".join(f"{reason} {count}" for reason, count in sorted(verdict.dead_lettered.items())) or "none"
+    yield (f"inputs {verdict.inputs}: journaled {verdict.journaled}, dead-lettered {sum(verdict.dead_lettered.values())} ({letters}), "
+           f"missing {len(verdict.missing)}; journal events from no input (scheduler, admin) {verdict.journal_only}")
+    yield f"refused only because of the order they were journaled in: {len(verdict.order_refusals)}"
+    yield "AGREE: every input is accounted for, and the journal refused nothing an in-order fold accepts." if verdict.agree else "DISAGREE"
+    for record in verdict.missing[:limit]:
+        yield f"  MISSING {record.topic}[{record.partition}]@{record.offset}: neither journaled nor dead-lettered"
+    for refusal in verdict.order_refusals[:limit]:
+        yield f"  ORDER {refusal.event_id} (creator {refusal.creator_id}): refused as {refusal.reason}; in event-time order it is {refusal.in_order}"
+    if limit is not None and (len(verdict.missing) > limit or len(verdict.order_refusals) > limit):
+        yield f"  ... {limit} of each shown (--limit 0 or --json for all)"
 
 
 def _field(command: dict[str, Any] | None, name: str) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NEEDS_BROKER = ("--from-kafka", "tally worker", "tally publish", "tally tail", "tally export", "audit verify", "candidate.yaml",
+NEEDS_BROKER = ("--from-kafka", "tally worker", "tally publish", "tally tail", "tally export", "audit verify", "audit intake", "candidate.yaml",
                 "tally broker")  # runs until stopped: tests/cli/test_broker_command.py
 
 
