@@ -1,4 +1,5 @@
-"""Two startup/latency adjustments to Faust 0.15.3: a configurable fetch wait, and no idle second in table start.
+"""Adjustments to Faust 0.15.3 and aiokafka: a configurable fetch wait, a producer that keeps the metadata of
+every topic it sends to, and no idle second in table start.
 
 The fetch wait:
 
@@ -28,8 +29,34 @@ class LowLatencyConsumer(driver.Consumer):
         return thread
 
 
+class TopicTrackingProducer(driver.Producer):
+    """The cause of the intake stall (docs/streams.md, "A worker that stops taking input"): aiokafka's
+    `_wait_on_metadata` returns at once for a topic the cluster metadata already lists, without adding it to the
+    topics the client tracks. Once any topic is tracked (the first one sent to that was not in the start-up
+    metadata, e.g. the penalties topic), every metadata refresh asks for the tracked topics only and replaces the
+    cluster view: the untracked topics' leaders vanish, their batches are never drained, and every send to them
+    waits for the request timeout (20 minutes in Faust) while the loop spins on metadata refreshes. Tracking each
+    topic at its first send keeps its metadata for good."""
+
+    def _new_producer(self, transactional_id=None):  # type: ignore[override]
+        producer = super()._new_producer(transactional_id)
+        track_sent_topics(producer.client)
+        return producer
+
+
+def track_sent_topics(client) -> None:
+    original = client._wait_on_metadata
+
+    async def wait_on_metadata(topic: str):
+        client._topics.add(topic)  # no metadata request of its own: the next refresh includes it
+        return await original(topic)
+
+    client._wait_on_metadata = wait_on_metadata
+
+
 class LowLatencyTransport(driver.Transport):
     Consumer = LowLatencyConsumer
+    Producer = TopicTrackingProducer
 
 
 class PromptTableManager(TableManager):
