@@ -8,6 +8,7 @@
 No rule logic lives here: everything about scores and penalties is `projections.fold`.
 """
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -16,6 +17,7 @@ from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
+from faust.types import TP
 
 from projections.fold import compact, fold
 from projections.standing import view
@@ -23,8 +25,9 @@ from projections.rulebook import Rulebooks
 from projections.state import CreatorState, from_bytes, to_bytes
 from service import policies as policy_files
 from schemas.codec import Rejection, decode_trusted, encode
-from schemas.instants import format_instant
+from schemas.instants import format_instant, parse_instant
 from streams import deadlines
+from streams.alignment import Aligner
 from streams.batches import FoldBatches
 from streams.clock import Clock, file_clock, wall_clock
 from streams.connection import faust_credentials
@@ -109,27 +112,65 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         return await send(deadletter, message.key, record)
 
     # Intake -------------------------------------------------------------------
-    def intake_agent(name: str):
-        async def intake(stream):
-            async for event in stream.events():
-                message = event.message
-                metrics.intake_received[name] += 1
-                try:
-                    accepted = admit(message.value, message.headers, settings)
-                except Exception as error:  # never crash on input
-                    log.exception("intake failed on %s[%s]@%s", message.topic, message.partition, message.offset)
-                    accepted = Rejection("intake_error", repr(error))
-                if isinstance(accepted, Rejection):
-                    await reject(accepted, message)
-                    continue
+    # One agent reads the three co-partitioned input topics and journals, per partition number, the record with
+    # the smallest event time first (streams/alignment.py): a catch-up journals each creator's events in order.
+    aligner = Aligner(settings.input_topics, settings.intake_max_idle)
+    read_up_to: dict[tuple[str, int], int] = {}
+    """Offset of the latest record the intake agent has taken from each input partition."""
+    releasing = asyncio.Lock()
+    intake_streams: list = []
+
+    def has_unread(topic_name: str, partition: int) -> bool:
+        """Records beyond what intake has taken? Until it takes one, from where Faust seeked the partition to (the
+        committed offset), so a restart does not wait for records committed long ago."""
+        tp = TP(topic_name, partition)
+        end = app.consumer.highwater(tp)
+        taken = read_up_to.get((topic_name, partition))
+        next_offset = taken + 1 if taken is not None else (app.consumer._read_offset.get(tp) or 0)
+        return end is None or end > next_offset
+
+    async def journal_released() -> None:
+        async with releasing:  # the agent and the timer both release: one at a time, so the order holds
+            for event, accepted in aligner.release(time.monotonic(), has_unread):
                 await send(journal, accepted["creator_id"].encode(), encode(accepted))
-                metrics.journaled[name] += 1
+                metrics.journaled[event.message.topic] += 1
+                await intake_streams[0].ack(event)
+            metrics.intake_waited_out = aligner.waited_out
 
-        intake.__name__ = f"intake_{name.replace('.', '_')}"
-        app.agent(topic(name), name=f"tally.intake.{name}", concurrency=1)(intake)
+    @app.agent(app.topic(*settings.input_topics, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                         partitions=settings.partitions, internal=True), name="tally.intake", concurrency=1)
+    async def intake(stream):
+        intake_streams[:] = [stream]
+        async for event in stream.noack().events():
+            message = event.message
+            metrics.intake_received[message.topic] += 1
+            read_up_to[(message.topic, message.partition)] = message.offset
+            try:
+                accepted = admit(message.value, message.headers, settings)
+                at = None if isinstance(accepted, Rejection) else parse_instant(accepted["occurred_at"])
+            except Exception as error:  # never crash on input
+                log.exception("intake failed on %s[%s]@%s", message.topic, message.partition, message.offset)
+                accepted, at = Rejection("intake_error", repr(error)), None
+            if isinstance(accepted, Rejection):
+                await reject(accepted, message)
+                await stream.ack(event)
+                continue
+            aligner.add(message.topic, message.partition, at, (event, accepted), time.monotonic())
+            await journal_released()
 
-    for name in settings.input_topics:
-        intake_agent(name)
+    @app.timer(interval=0.05, name="tally.intake.release")
+    async def release_waiting():
+        """A record waiting for an empty partition is journaled when the wait ends, even if nothing else arrives."""
+        if len(aligner) and intake_streams:
+            await journal_released()
+
+    @app.on_partitions_revoked.connect
+    async def forget_revoked(app_, revoked, **kwargs) -> None:
+        """Records buffered from partitions this worker no longer owns go to their new owner (never acked here)."""
+        numbers = {tp.partition for tp in revoked if tp.topic in settings.input_topics}
+        aligner.drop(numbers)
+        for key in [k for k in read_up_to if k[1] in numbers]:
+            del read_up_to[key]
 
     # Fold ---------------------------------------------------------------------
     warm_states = WarmStates(settings.warm_states)

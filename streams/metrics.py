@@ -29,6 +29,8 @@ class Metrics:
     """by input topic"""
     deadlettered: Counter = field(default_factory=Counter)
     """by reason (intake and fold refusals alike)"""
+    intake_waited_out: int = 0
+    """input records journaled while a partition they waited for still had records to read (the alignment's bound)"""
     fold_received: int = 0
     folded: int = 0
     folded_batches: int = 0
@@ -52,6 +54,7 @@ class Metrics:
             "intake_received": dict(self.intake_received),
             "journaled": dict(self.journaled),
             "deadlettered": dict(self.deadlettered),
+            "intake_waited_out": self.intake_waited_out,
             "fold_received": self.fold_received,
             "folded": self.folded,
             "duplicates": self.duplicates,
@@ -76,6 +79,8 @@ class Metrics:
         family("tally_intake_received_total", "counter", "Input messages read, by topic.", by("topic", self.intake_received))
         family("tally_intake_journaled_total", "counter", "Input messages accepted into the journal, by topic.", by("topic", self.journaled))
         family("tally_deadletter_total", "counter", "Messages dead-lettered, by reason.", by("reason", self.deadlettered))
+        family("tally_intake_waited_out_total", "counter", "Input records journaled before a partition they waited for was read.",
+               [("", self.intake_waited_out)])
         family("tally_fold_received_total", "counter", "Journal events read by the fold.", [("", self.fold_received)])
         family("tally_events_folded_total", "counter", "Journal events folded.", [("", self.folded)])
         family("tally_events_duplicate_total", "counter", "Journal events folded before (same event_id).", [("", self.duplicates)])

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     """Producer batch size in bytes. 1 (one record per batch) is needed against tansu, which misreports end offsets
     of multi-record batches and so breaks table recovery; on Apache Kafka raise it (Faust's default is 16384)."""
 
+    intake_max_idle: float = 2.0
+    """The bound of the event-time alignment of the input topics (docs/streams.md): intake holds records back while an
+    input partition with nothing buffered still has records to read (they may be older), until it has taken nothing
+    at all for this many seconds."""
+
     # Topics -----------------------------------------------------------------
     topic_violations: str = "creator.violations"
     """Input: detectors publish violation_recorded here."""
