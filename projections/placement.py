@@ -55,6 +55,8 @@ class Placement:
             cache.ids.add(entry.event_id)
             if type(entry) is Recorded:
                 cache.violations[entry.violation] = entry
+                if state.waiting:
+                    cache.waiting_due = None  # a held decision naming it can now be matched only until its appeal window ends
         self.accept(latest)
         return None
 
