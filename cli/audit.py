@@ -88,12 +88,7 @@ def run_verify(args: argparse.Namespace) -> int:
         return 2
     if verdict.discrepancies:
         attach_events(verdict, events_only(journal(args, source)))
-    if args.json:
-        sys.stdout.buffer.write(encode(verdict.as_dict()) + b"\n")
-    else:
-        for line in verdict_text(verdict, None if args.limit == 0 else args.limit):
-            print(line)
-    return 0 if verdict.agree else 1
+    return _print_verdict(args, verdict, verdict_text)
 
 
 def run_intake(args: argparse.Namespace) -> int:
@@ -118,10 +113,15 @@ def run_intake(args: argparse.Namespace) -> int:
         print(f"tally audit intake: {error}", file=sys.stderr)
         return 2
     verdict = reconcile_intake(inputs, journaled, letters, rulebooks)
+    return _print_verdict(args, verdict, intake_text)
+
+
+def _print_verdict(args: argparse.Namespace, verdict, as_text) -> int:
+    """--json or text; exit 0 iff the verdict agrees."""
     if args.json:
         sys.stdout.buffer.write(encode(verdict.as_dict()) + b"\n")
     else:
-        for line in intake_text(verdict, None if args.limit == 0 else args.limit):
+        for line in as_text(verdict, None if args.limit == 0 else args.limit):
             print(line)
     return 0 if verdict.agree else 1
 
