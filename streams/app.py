@@ -162,7 +162,10 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
     async def release_waiting():
         """A record waiting for an empty partition is journaled when the wait ends, even if nothing else arrives."""
         if len(aligner) and intake_streams:
-            await journal_released()
+            try:
+                await journal_released()
+            except Exception:  # retried at the next tick; the timer must not stop
+                log.exception("intake release failed")
 
     @app.on_partitions_revoked.connect
     async def forget_revoked(app_, revoked, **kwargs) -> None:
