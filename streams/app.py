@@ -34,6 +34,7 @@ from streams.connection import faust_credentials
 from streams.intake import admit, dead_letter
 from streams.metrics import Metrics
 from streams.settings import STATE_TABLE, Settings
+from streams.stalls import StallWatch
 from streams.transport import LowLatencyTransport, PromptTableManager
 
 log = logging.getLogger("tally.streams")
@@ -270,10 +271,29 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
             return web_view.json({"error": "unknown creator", "creator_id": creator_id}, status=404)
         return web_view.json(creator_view(from_bytes(raw), rulebooks))
 
+    stall_watch = StallWatch(settings.stall_seconds)
+
+    @app.timer(interval=5.0, name="tally.stall_watch")
+    async def watch_for_stalls():
+        try:
+            metrics.stalled = [f"{t}:{p}" for t, p in stall_watch.observe(time.monotonic(), watched_positions(app))]
+        except Exception:  # best effort, like lag: never stop the worker over it
+            log.warning("stall watch failed", exc_info=True)
+        if metrics.stalled:
+            log.error("tally: partitions stalled (records waiting, no progress for %ss): %s", settings.stall_seconds, metrics.stalled)
+
+    @app.page("/live")
+    async def live(web_view, request):
+        """Liveness: 503 once a partition is stalled, so the supervisor restarts the worker."""
+        return web_view.json({"status": "stalled" if metrics.stalled else "live", "stalled": metrics.stalled},
+                             status=503 if metrics.stalled else 200)
+
     @app.page("/health")
     async def health(web_view, request):
-        ready = app.consumer is not None and bool(app.consumer.assignment()) and not app.rebalancing
-        body = {"status": "ok" if ready else "starting", "rebalancing": app.rebalancing,
+        """Readiness: assigned, not rebalancing, nothing stalled."""
+        ready = app.consumer is not None and bool(app.consumer.assignment()) and not app.rebalancing and not metrics.stalled
+        body = {"status": "ok" if ready else ("stalled" if metrics.stalled else "starting"), "rebalancing": app.rebalancing,
+                "stalled": metrics.stalled,
                 "partitions": sorted(f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives()),
                 "paused": sorted(f"{tp.topic}:{tp.partition}" for tp in paused_partitions(app)),
                 "offsets": {f"{t}:{p}": o for (t, p), o in sorted(consumer_offsets(app).items())},
@@ -385,6 +405,15 @@ def consumer_offsets(app: TallyApp) -> dict[tuple[str, int], dict[str, int | Non
             end = None
         out[(tp.topic, tp.partition)] = {"end": end, "read": consumer._read_offset.get(tp), "committed": consumer._committed_offset.get(tp)}
     return out
+
+
+def watched_positions(app: TallyApp) -> dict[tuple[str, int], tuple[int, int | None]]:
+    """(next offset to read, end offset) of the assigned input and journal partitions not paused (recovery pauses
+    them on purpose)."""
+    watched = {*app.settings.input_topics, app.settings.topic_journal}
+    paused = {(tp.topic, tp.partition) for tp in paused_partitions(app)}
+    return {key: ((o["read"] + 1) if o["read"] is not None else (o["committed"] or 0), o["end"])
+            for key, o in consumer_offsets(app).items() if key[0] in watched and key not in paused}
 
 
 def update_lag(app: TallyApp) -> None:

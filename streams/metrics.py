@@ -48,6 +48,8 @@ class Metrics:
     """deadline events published, by type"""
     fold_latency: Histogram = field(default_factory=Histogram)
     lag: dict[tuple[str, int], int] = field(default_factory=dict)
+    stalled: list[str] = field(default_factory=list)
+    """input and journal partitions with records waiting and no progress for stall_seconds"""
 
     def as_dict(self) -> dict:
         return {
@@ -86,6 +88,8 @@ class Metrics:
         family("tally_events_duplicate_total", "counter", "Journal events folded before (same event_id).", [("", self.duplicates)])
         family("tally_events_redelivered_total", "counter", "Journal records delivered again after a restart, already folded.",
                [("", self.redelivered)])
+        family("tally_partitions_stalled", "gauge", "Input and journal partitions with records waiting and no progress.",
+               [("", len(self.stalled))])
         family("tally_events_held", "gauge", "Journal events held: they name a violation or appeal not yet known.", [("", self.held)])
         family("tally_events_rejected_total", "counter", "Journal events the fold refused, by reason.", by("reason", self.rejected))
         family("tally_commands_total", "counter", "Penalty commands sent, by action.", by("action", self.commands))

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     input partition with nothing buffered still has records to read (they may be older), until it has taken nothing
     at all for this many seconds."""
 
+    stall_seconds: float = 60.0
+    """A partition of the inputs or the journal with records waiting and no progress for this long is named as stalled
+    on /health, and /live answers 503 so that the worker's supervisor restarts it (offsets are committed only for
+    what was done: a restart resumes where it stopped)."""
+
     # Topics -----------------------------------------------------------------
     topic_violations: str = "creator.violations"
     """Input: detectors publish violation_recorded here."""

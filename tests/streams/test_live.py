@@ -211,9 +211,17 @@ def test_every_input_is_accounted_for_end_to_end(world):
     assert verdict["dead_lettered"]["bad_signature"] == 1
 
 
+def test_live_and_ready_are_separate_and_nothing_is_stalled(world):
+    settle(world)
+    assert world.worker.get("/live") == (200, {"status": "live", "stalled": []})
+    status, body = world.worker.get("/health")
+    assert status == 200 and body["status"] == "ok" and body["stalled"] == []
+
+
 def test_metrics_are_prometheus_text(world):
     status, text = world.worker.get("/metrics")
     assert status == 200
+    assert "tally_partitions_stalled 0" in text
     assert 'tally_events_rejected_total{reason="unknown_violation_code"} 1' in text
     assert 'tally_deadletter_total{reason="bad_signature"} 1' in text
     assert "tally_fold_seconds_count" in text and "tally_consumer_lag" in text
