@@ -149,6 +149,87 @@ class PenaltyEnded(Envelope):
     command_id: Identifier
 
 
+# Operator metrics (seed 002: Kuaishou's operator evaluation). Metrics teams publish one report per operator and
+# period; the score projection (projections/scores) folds them into three scores. Rates are fractions 0..1.
+
+Rate = Annotated[float, Field(ge=0, le=1)]
+
+
+class MetricsReport(Envelope):
+    """A metrics team's figures for one operator over one period. `creator_id` is the operator (shop or promoter)."""
+
+    report_id: Identifier
+    """The team's id for this operator and period. Publishing the same report_id again corrects it: of two reports
+    with one id, the one with the later `occurred_at` (then the larger event_id) counts."""
+    period_start: str = Field(max_length=40)
+    """Start of the period measured, RFC 3339 with an offset."""
+    period_end: str = Field(max_length=40)
+    """End of the period measured; no later than `occurred_at` (a report is published after its period)."""
+
+    @field_validator("period_start", "period_end")
+    @classmethod
+    def _period_has_offset(cls, value: str) -> str:
+        parse_instant_strict(value)
+        return value
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> "MetricsReport":
+        start, end = parse_instant_strict(self.period_start), parse_instant_strict(self.period_end)
+        if not start < end:
+            raise ValueError("period_start: the period must start before it ends (period_end)")
+        if end > parse_instant_strict(self.occurred_at):
+            raise ValueError("period_end: a period cannot end after its report was published (occurred_at)")
+        return self
+
+
+class ServiceMetricsReported(MetricsReport):
+    """Store experience (店铺体验分) inputs: logistics, after-sales, customer service."""
+
+    type: Literal["service_metrics_reported"]
+    orders: int = Field(ge=0)
+    """Orders the period's rates are measured over."""
+    logistics_on_time_rate: Rate
+    """Share of orders shipped and delivered within the promised time."""
+    after_sales_resolution_rate: Rate
+    """Share of after-sales requests (returns, refunds, complaints) resolved without escalation."""
+    customer_service_response_rate: Rate
+    """Share of buyer messages answered within the service-level time."""
+
+
+class ProductMetricsReported(MetricsReport):
+    """Product (商品分) inputs: price and quality."""
+
+    type: Literal["product_metrics_reported"]
+    products: int = Field(ge=0)
+    """Products on sale in the period."""
+    price_competitiveness_rate: Rate
+    """Share of products priced at or below the platform's reference price for the same item."""
+    quality_complaint_rate: Rate
+    """Share of orders with a quality complaint (lower is better)."""
+
+
+class ContentMetricsReported(MetricsReport):
+    """Promoter reputation (带货口碑分) inputs: how the operator's selling content is received."""
+
+    type: Literal["content_metrics_reported"]
+    views: int = Field(ge=0)
+    """Content impressions in the period."""
+    open_rate: Rate
+    """Share of impressions that were opened."""
+    completion_rate: Rate
+    """Share of opened videos and streams watched to the end."""
+    interaction_rate: Rate
+    """Share of opens with a like, comment, share or follow."""
+    watch_seconds: float = Field(ge=0, le=86_400)
+    """Mean watch time per open, in seconds."""
+
+
+METRIC_MODELS: dict[str, type[MetricsReport]] = {
+    "service_metrics_reported": ServiceMetricsReported,
+    "product_metrics_reported": ProductMetricsReported,
+    "content_metrics_reported": ContentMetricsReported,
+}
+
 EVENT_MODELS: dict[str, type[Envelope]] = {
     "violation_recorded": ViolationRecorded,
     "appeal_filed": AppealFiled,
@@ -160,10 +241,13 @@ EVENT_MODELS: dict[str, type[Envelope]] = {
     "exam_due": ExamDue,
     "appeal_window_closed": AppealWindowClosed,
     "penalty_ended": PenaltyEnded,
+    **METRIC_MODELS,
 }
 
 Event = Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[valid-type]
-INPUT_TYPES = frozenset(
+PENALTY_INPUT_TYPES = frozenset(
     {"violation_recorded", "appeal_filed", "appeal_resolved", "exam_passed", "exam_failed", "creator_enrolled", "rulebook_migrated"}
 )
+METRIC_TYPES = frozenset(METRIC_MODELS)
+INPUT_TYPES = PENALTY_INPUT_TYPES | METRIC_TYPES
 DEADLINE_TYPES = frozenset({"exam_due", "appeal_window_closed", "penalty_ended"})
