@@ -4,7 +4,7 @@ Pure, like the penalty fold, and with the same contract (docs/semantics.md, "Ope
 - What stands (each score, its band, the resources granted) is a function of the accepted events as of
   the operator's latest event time, whatever order they arrived in: a report id counts once (the latest
   publication of it), a violation id counts once (its earliest record), and the first decision on it binds.
-- Scores are computed at each accepted event, as of the latest instant seen. A band change sends one
+- Scores are computed at each event, as of the latest instant read (a refused event moves time too). A band change sends one
   command per resource that changes. An operator starts unrated for every score, holding what the policy's
   `unrated` list grants (enforcement's default); a violation alone rates nothing and sends nothing.
 - Arrival order changes only what was already sent: a late report moves the standing now, never the past.
@@ -48,12 +48,12 @@ def fold_scores(state: OperatorState | None, event: dict[str, Any], policy: Scor
         verdict = _decision(state, event, at)
     else:
         raise ValueError(f"the score fold does not read {kind} events")
-    if verdict is not None:
-        return Folded(state, [], verdict)
+    # Time passes to every event inside the horizon, refused or not: the clock is then the latest instant read,
+    # whatever the order (a re-report refused in one order is the one accepted in another).
     state.latest = max(state.latest, at)
     _forget(state, policy)
     commands, rules = _rate(state, policy, event["event_id"])
-    return Folded(state, commands, Outcome("folded", rule=" ".join(rules), rulebook=policy.id))
+    return Folded(state, commands, verdict or Outcome("folded", rule=" ".join(rules), rulebook=policy.id))
 
 
 def _report(state: OperatorState, event: dict[str, Any], at: int) -> Outcome | None:
