@@ -11,7 +11,7 @@ from typing import Iterator
 
 import orjson
 
-from cli.common import add_rulebook_options, load_rulebooks, open_text, settings, write_jsonl
+from cli.common import CommandLineError, add_projection_options, add_rulebook_options, load_projection, load_rulebooks, open_text, settings, write_jsonl
 from cli.journal_source import KAFKA, add_kafka_options, events_only, journal, journal_topic, penalties_topic
 from render.text import intake_text, verdict_text
 from service.audit import as_of, attach_events, verify
@@ -26,11 +26,14 @@ def register(subparsers) -> None:
 
     verify = commands.add_parser("verify", help="recompute the commands from the journal and compare with the published ones (exit 0 iff they agree)")
     verify.add_argument("--journal", metavar="FILE|kafka", help="journal export file, or 'kafka' for the journal topic")
-    verify.add_argument("--penalties", required=True, metavar="FILE|kafka", help="published commands: an export file, or 'kafka' for the penalties topic")
+    verify.add_argument("--penalties", metavar="FILE|kafka", help="published penalty commands: an export file, or 'kafka' for the penalties topic")
+    verify.add_argument("--resources", metavar="FILE|kafka", help="with --projection scores: published resource commands, an export file or 'kafka' "
+                        "for the resources topic (TALLY_TOPIC_RESOURCES)")
     verify.add_argument("--trusted", action="store_true", help="the journal file is a Tally export: skip validation")
     verify.add_argument("--json", action="store_true", help="machine-readable verdict on stdout")
     verify.add_argument("--limit", type=int, default=50, help="discrepancies shown in text (0: all; default %(default)s)")
     add_rulebook_options(verify)
+    add_projection_options(verify)
     add_kafka_options(verify)
     verify.set_defaults(handler=run_verify, events=None)
 
@@ -65,23 +68,36 @@ def _report_rejection(number, rejection) -> None:
     print(f"journal position {number}: rejected, {rejection.reason}: {rejection.detail}", file=sys.stderr)
 
 
+def _published_source(args: argparse.Namespace) -> str:
+    """--penalties for the penalty fold, --resources for the scores: a file or 'kafka'."""
+    scores = args.projection == "scores"
+    source = args.resources if scores else args.penalties
+    if not source:
+        raise CommandLineError("audit verify: give --resources FILE|kafka with --projection scores" if scores
+                               else "audit verify: give --penalties FILE|kafka")
+    return source
+
+
 def published_commands(args: argparse.Namespace) -> Iterator[bytes]:
-    if args.penalties == KAFKA:
+    source = _published_source(args)
+    if source == KAFKA:
         from streams.journal_reader import topic_values
 
-        yield from topic_values(settings(args), penalties_topic(args), drain=args.drain)
+        topic = settings(args).topic_resources if args.projection == "scores" else penalties_topic(args)
+        yield from topic_values(settings(args), topic, drain=args.drain)
         return
-    with open_text(args.penalties) as handle:
+    with open_text(source) as handle:
         for line in handle:
             if line.strip():
                 yield line.encode()
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    rulebooks = load_rulebooks(args)
+    projection = load_projection(args)
     source = _journal_source(args)
+    _published_source(args)
     try:
-        expected = Replayer(rulebooks).run(events_only(journal(args, source), _report_rejection))
+        expected = Replayer(projection).run(events_only(journal(args, source), _report_rejection))
         verdict = verify(expected, lambda: published_commands(args))
     except (OSError, orjson.JSONDecodeError, KeyError) as error:
         print(f"tally audit verify: {error}", file=sys.stderr)

@@ -8,8 +8,10 @@ import yaml
 from pydantic import ValidationError
 
 from projections.rulebook import RulebookNotLoaded, Rulebooks
+from projections.scores.policy import ScorePolicy
 from service import policies as policy_files
 from service.policies import shipped_policies_dir
+from service.projections import PROJECTIONS, Projection, penalties, scores
 from service.files import open_text, read_events, write_jsonl  # noqa: F401  (the CLI's I/O helpers)
 from streams.settings import Settings
 
@@ -70,3 +72,32 @@ def load_rulebooks(args: argparse.Namespace) -> Rulebooks:
         raise CommandLineError(f"a policy file is not valid YAML: {' '.join(str(error).split())}") from None
     except RulebookNotLoaded as error:
         raise CommandLineError(f"{error} (--rulebook, TALLY_DEFAULT_RULEBOOK)") from None
+
+
+def add_projection_options(parser: argparse.ArgumentParser) -> None:
+    """Which projection of the journal: the penalty fold (default) or the operator scores."""
+    parser.add_argument("--projection", choices=PROJECTIONS, default="penalties",
+                        help="penalties (the default: penalty commands) or scores (operator scores: resource commands)")
+    parser.add_argument("--score-policy", metavar="FILE|ID",
+                        help="score policy for --projection scores (overrides TALLY_SCORE_POLICY; default kuaishou-operator-2023)")
+
+
+def load_projection(args: argparse.Namespace) -> Projection:
+    """The projection the options name, with its rulebooks or score policy."""
+    if getattr(args, "projection", "penalties") == "scores":
+        return scores(load_score_policy_option(getattr(args, "score_policy", None)))
+    return penalties(load_rulebooks(args))
+
+
+def load_score_policy_option(given: str | None) -> ScorePolicy:
+    choice = given or environment_settings().score_policy
+    try:
+        return policy_files.load_score_policy(choice)
+    except OSError as error:
+        raise CommandLineError(f"{choice}: {error.strerror or error} (--score-policy, TALLY_SCORE_POLICY: a file or a shipped id)") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CommandLineError(f"invalid score policy {choice}: {where}: {first['msg']}") from None
+    except yaml.YAMLError as error:
+        raise CommandLineError(f"the score policy is not valid YAML: {' '.join(str(error).split())}") from None

@@ -3,8 +3,8 @@
 import argparse
 import sys
 
-from cli.common import add_rulebook_options, load_rulebooks, read_events
-from service.explain import timeline
+from cli.common import add_projection_options, add_rulebook_options, load_rulebooks, load_score_policy_option, read_events
+from service.explain import score_timeline, timeline
 from schemas.codec import Rejection
 
 
@@ -14,6 +14,7 @@ def register(subparsers) -> None:
     parser.add_argument("events", help="JSONL file of events (.gz allowed, - for stdin)")
     parser.add_argument("--trusted", action="store_true", help="input is a Tally journal export: skip validation")
     add_rulebook_options(parser)
+    add_projection_options(parser)  # --projection scores: why an operator changed band
     parser.set_defaults(handler=run)
 
 
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     if not events:
         print(f"no events for creator {args.creator_id!r}", file=sys.stderr)
         return 1
-    for line in timeline(events, load_rulebooks(args)):
+    lines = score_timeline(events, load_score_policy_option(args.score_policy)) if args.projection == "scores" else timeline(events, load_rulebooks(args))
+    for line in lines:
         print(line)
     return 0

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from cli.common import add_rulebook_options, load_rulebooks
 from projections.policy import Policy
 from projections.provenance import sourced
-from service.policies import load_policy
+from projections.scores.policy import ScorePolicy
+from service.policies import load_any_policy, shipped_score_policies
 from service.scenarios import run_scenario
 
 
@@ -39,7 +40,7 @@ def run_validate(args: argparse.Namespace) -> int:
     failed = unreadable = 0
     for path in args.files:
         try:
-            policy = load_policy(path)
+            policy = load_any_policy(path)
         except OSError as error:
             unreadable += 1
             print(f"tally: {path}: {error.strerror or error}", file=sys.stderr)
@@ -47,6 +48,9 @@ def run_validate(args: argparse.Namespace) -> int:
         except (ValidationError, yaml.YAMLError) as error:
             failed += 1
             print(f"{path}: invalid\n{error}", file=sys.stderr)
+            continue
+        if isinstance(policy, ScorePolicy):
+            print(f"{path}: ok, {policy.id} {policy.version} (scores): {', '.join(policy.scores)}; {len(policy.scenarios)} scenarios")
             continue
         print(
             f"{path}: ok, {policy.id} {policy.version}{' role ' + policy.role if policy.role else ''}: "
@@ -57,22 +61,26 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     rulebooks = load_rulebooks(args)
+    score_policies = shipped_score_policies()
     if not args.name:
         for rb in rulebooks:
             default = "  (default)" if rb.key == rulebooks.default_key else ""
             print(f"{rb.key:40} {rb.policy.version:10} {rb.policy.title}{default}")
+        for sp in score_policies:
+            print(f"{sp.id:40} {sp.version:10} {sp.title}  (scores)")
         return 0
-    matches = [rb for rb in rulebooks if args.name in (rb.key, rb.policy.id)]
+    matches: list[Policy | ScorePolicy] = [rb.policy for rb in rulebooks if args.name in (rb.key, rb.policy.id)]
+    matches += [sp for sp in score_policies if sp.id == args.name]
     if not matches:
         print(f"no rulebook {args.name!r}; `tally policy show` lists them", file=sys.stderr)
         return 1
-    for rb in matches:
-        print(yaml.safe_dump(rb.policy.model_dump(mode="json", exclude={"scenarios", "provenance"}), allow_unicode=True, sort_keys=False))
-        print("\n".join(provenance_lines(rb.policy)) + "\n")
+    for policy in matches:
+        print(yaml.safe_dump(policy.model_dump(mode="json", exclude={"scenarios", "provenance"}), allow_unicode=True, sort_keys=False))
+        print("\n".join(provenance_lines(policy)) + "\n")
     return 0
 
 
-def provenance_lines(policy: Policy) -> list[str]:
+def provenance_lines(policy: Policy | ScorePolicy) -> list[str]:
     """Each number of the policy with its source, as YAML comments so the output stays valid YAML."""
     lines = ["# where each number comes from (docs/policies.md, Provenance):"]
     for number in sourced(policy.provenance, policy.rules_data()):
@@ -83,20 +91,22 @@ def provenance_lines(policy: Policy) -> list[str]:
 
 def run_test(args: argparse.Namespace) -> int:
     rulebooks = load_rulebooks(args)
-    policies = [load_policy(Path(f)) for f in args.files] if args.files else [rb.policy for rb in rulebooks]
+    policies: list[Policy | ScorePolicy] = [load_any_policy(Path(f)) for f in args.files] if args.files else [
+        *(rb.policy for rb in rulebooks), *shipped_score_policies()]
     passed = failed = 0
     for policy in policies:
+        key = policy.key if isinstance(policy, Policy) else policy.id
         if not policy.scenarios:
-            print(f"{policy.key}: no scenarios", file=sys.stderr)
+            print(f"{key}: no scenarios", file=sys.stderr)
         for scenario in policy.scenarios:
-            result = run_scenario(policy, scenario, rulebooks)
+            result = run_scenario(policy, scenario, rulebooks)  # type: ignore[arg-type]
             if result.passed:
                 passed += 1
                 if args.verbose:
-                    print(f"ok    {policy.key}: {scenario.name}")
+                    print(f"ok    {key}: {scenario.name}")
                 continue
             failed += 1
-            print(f"FAIL  {policy.key}: {scenario.name}  ({scenario.rule})")
+            print(f"FAIL  {key}: {scenario.name}  ({scenario.rule})")
             for line in result.diff:
                 print(f"      {line}")
     print(f"{passed} passed, {failed} failed")

@@ -4,7 +4,7 @@ import argparse
 import sys
 from typing import IO, Any
 
-from cli.common import add_rulebook_options, load_rulebooks, write_jsonl
+from cli.common import add_projection_options, add_rulebook_options, load_projection, write_jsonl
 from cli.journal_source import add_kafka_options, journal
 from service import jobs
 from service.replay import Counts, Replayer
@@ -12,12 +12,13 @@ from schemas.codec import Rejection
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("replay", help="fold a file of events; commands as JSONL on stdout")
+    parser = subparsers.add_parser("replay", help="fold a file of events; commands as JSONL on stdout (penalties, or --projection scores)")
     parser.add_argument("events", nargs="?", help="JSONL file of events (.gz allowed, - for stdin); omit with --from-kafka")
     parser.add_argument("--state", metavar="PATH", help="write the final per-creator states as JSONL")
     parser.add_argument("--trusted", action="store_true", help="input is a Tally journal export: skip validation (fast path)")
     parser.add_argument("--jobs", type=positive_int, default=1, metavar="N", help="fold in N processes, creators shared out; same output (files only; default %(default)s)")
     add_rulebook_options(parser)
+    add_projection_options(parser)
     add_kafka_options(parser)  # --from-kafka: the journal topic, in journal order (docs/audit.md)
     parser.set_defaults(handler=run)
 
@@ -32,7 +33,7 @@ def positive_int(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.jobs > 1:
         return run_parallel(args)
-    replayer = Replayer(load_rulebooks(args))
+    replayer = Replayer(load_projection(args))
     out, err = sys.stdout.buffer, sys.stderr
     for number, event in journal(args):
         replay_line(replayer, number, event, out, err)
@@ -69,7 +70,7 @@ def run_parallel(args: argparse.Namespace) -> int:
         # Every worker reads the whole input itself: that needs a file it can open again.
         print("tally: --jobs needs an events file (not --from-kafka, not stdin); use --jobs 1", file=sys.stderr)
         return 2
-    job = jobs.Job(args.events, args.trusted, load_rulebooks(args), replay_line, args.jobs, args.state)
+    job = jobs.Job(args.events, args.trusted, load_projection(args), replay_line, args.jobs, args.state)
     try:
         counts = jobs.replay_file(job, sys.stdout.buffer, sys.stderr)
     except jobs.ReplayFailed as error:
@@ -83,4 +84,5 @@ def summary(counts: Counts) -> str:
     totals = counts.as_dict()
     reasons = ", ".join(f"{reason} {n}" for reason, n in totals["rejected_by_reason"].items())
     line = f"read {totals['read']}, folded {totals['folded']}, held {totals['held']}, duplicates {totals['duplicates']}, rejected {totals['rejected']}"
-    return line + (f" ({reasons})" if reasons else "") + f"; commands {sum(counts.commands.values())}"
+    skipped = f"; skipped {totals['skipped']} (for the other projection)" if totals["skipped"] else ""
+    return line + (f" ({reasons})" if reasons else "") + skipped + f"; commands {sum(counts.commands.values())}"

@@ -1,15 +1,17 @@
 """`tally report [--creator ID] EVENTS --out report.html`: one self-contained HTML page.
 
-With --creator: that creator's score over time (nodes as lines), events and commands on one time
+With --projection scores --creator ID: that operator's three scores over time, with the grant and withhold
+commands. With --creator: that creator's score over time (nodes as lines), events and commands on one time
 axis, every step with its rule. Without: the population's score histograms and penalties per day.
 """
 
 import argparse
 import sys
 
-from cli.common import add_rulebook_options, load_rulebooks
+from cli.common import CommandLineError, add_projection_options, add_rulebook_options, load_rulebooks, load_score_policy_option
 from cli.journal_source import add_kafka_options, events_only, journal
 from render.report import creator_report, population_report
+from render.score_report import operator_report
 
 
 def register(subparsers) -> None:
@@ -19,15 +21,21 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="HTML file to write")
     parser.add_argument("--trusted", action="store_true", help="the file is a Tally export: skip validation")
     add_rulebook_options(parser)
+    add_projection_options(parser)  # --projection scores --creator ID: an operator's three scores over time
     add_kafka_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    rulebooks = load_rulebooks(args)
+    if args.projection == "scores" and not args.creator:
+        raise CommandLineError("report --projection scores needs --creator ID (an operator's scores over time)")
     events = events_only(journal(args))
     try:
-        page = creator_report(events, args.creator, rulebooks) if args.creator else population_report(events, rulebooks)
+        if args.projection == "scores":
+            page = operator_report(events, args.creator, load_score_policy_option(args.score_policy))
+        else:
+            rulebooks = load_rulebooks(args)
+            page = creator_report(events, args.creator, rulebooks) if args.creator else population_report(events, rulebooks)
     except ValueError as error:
         print(f"tally report: {error}", file=sys.stderr)
         return 1

@@ -1,4 +1,5 @@
-"""`tally simulate --policy CANDIDATE.yaml EVENTS`: the same journal under another policy version.
+"""`tally simulate --policy CANDIDATE.yaml EVENTS`: the same journal under another policy version (with
+`--projection scores`, another score policy).
 
 Both catalogues fold the same events in one pass; the report lists commands added and removed
 (compared by creator, action, rule and effective_from: ids differ between versions), creators
@@ -8,11 +9,12 @@ whose outcome changes, and the score distributions before and after.
 import argparse
 import sys
 
-from cli.common import load_rulebooks
+from cli.common import CommandLineError, add_projection_options, load_rulebooks, load_score_policy_option
 from cli.journal_source import add_kafka_options, events_only, journal
-from render.text import simulation_text
+from render.text import score_simulation_text, simulation_text
 from service.audit import simulate
 from service.policies import load_policy
+from service.score_simulation import simulate_scores
 from schemas.codec import encode
 
 
@@ -26,11 +28,14 @@ def register(subparsers) -> None:
     parser.add_argument("--trusted", action="store_true", help="the file is a Tally export: skip validation")
     parser.add_argument("--json", action="store_true", help="the full difference as one JSON object")
     parser.add_argument("--limit", type=int, default=20, help="rows per list in text (0: all; default %(default)s)")
+    add_projection_options(parser)  # --projection scores: --policy is a candidate score policy, --score-policy the baseline
     add_kafka_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.projection == "scores":
+        return run_scores(args)
     baseline = load_rulebooks(argparse.Namespace(policies=args.policies, policy=args.baseline_policy, rulebook=args.rulebook))
     candidate = baseline
     names = []
@@ -45,5 +50,21 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(encode(sim.as_dict()) + b"\n")
     else:
         for line in simulation_text(sim, None if args.limit == 0 else args.limit):
+            print(line)
+    return 0
+
+
+def run_scores(args: argparse.Namespace) -> int:
+    """Two score policies over the same journal: the baseline (--score-policy, else the configured one) and the
+    candidate (--policy)."""
+    if len(args.policy) != 1:
+        raise CommandLineError("--projection scores compares one candidate score policy: give --policy once")
+    baseline, candidate = load_score_policy_option(args.score_policy), load_score_policy_option(args.policy[0])
+    events = events_only(journal(args), lambda n, r: print(f"journal position {n}: rejected, {r.reason}: {r.detail}", file=sys.stderr))
+    sim = simulate_scores(events, baseline, candidate)
+    if args.json:
+        sys.stdout.buffer.write(encode(sim.as_dict()) + b"\n")
+    else:
+        for line in score_simulation_text(sim, None if args.limit == 0 else args.limit):
             print(line)
     return 0

@@ -18,6 +18,7 @@ from projections.rulebook import Rulebooks
 from service.audit import as_of
 from service.replay import Replayer
 from schemas.instants import DAY, format_instant, parse_instant
+from schemas.events import METRIC_TYPES
 from schemas.points import format_points, to_hundredths
 
 PALETTE = {
@@ -124,7 +125,7 @@ def _pill(action: str, text: str | None = None) -> str:
 
 
 def creator_report(events: Iterable[dict[str, Any]], creator: str, rulebooks: Rulebooks, samples: int = 240) -> str:
-    mine = [e for e in events if e["creator_id"] == creator]
+    mine = [e for e in events if e["creator_id"] == creator and e["type"] not in METRIC_TYPES]  # metric reports: the score report
     if not mine:
         raise ValueError(f"creator {creator!r} has no events in the journal")
     steps = []

@@ -4,6 +4,7 @@ from typing import Any, Iterator
 
 from service.audit import Simulation, Verdict
 from service.intake_audit import IntakeVerdict
+from service.score_simulation import ScoreSimulation
 
 _EVENT_DETAIL = ("violation_id", "code", "severity", "outcome", "exam_id", "rulebook", "role", "command_id")
 
@@ -16,7 +17,7 @@ def describe_event(event: dict[str, Any]) -> str:
 def describe_command(command: dict[str, Any]) -> str:
     reason = command.get("reason") or {}
     span = command.get("effective_from", "?") + (f" until {command['effective_until']}" if command.get("effective_until") else "")
-    target = f" {command['lifts']}" if command.get("lifts") else ""
+    target = f" {command['lifts']}" if command.get("lifts") else f" {command['resource']} ({command.get('score')} {command.get('band')})" if command.get("resource") else ""
     return (
         f"{command.get('action')}{target} from {span} because {reason.get('rule')} "
         f"({reason.get('policy_id')} {reason.get('policy_version')}, score {reason.get('score_before')} -> {reason.get('score_after')})"
@@ -77,15 +78,16 @@ def _field(command: dict[str, Any] | None, name: str) -> Any:
 
 
 
-def bars(before: dict[str, int], after: dict[str, int], width: int = 30) -> Iterator[str]:
-    """Two text histograms side by side, one row per bin."""
-    bins = sorted(set(before) | set(after), key=int)
+def bars(before: dict[str, int], after: dict[str, int], width: int = 30, order: list[str] | None = None) -> Iterator[str]:
+    """Two text histograms side by side, one row per bin: numeric bins in order, or named ones in the `order` given."""
+    found = set(before) | set(after)
+    bins = [b for b in order if b in found] if order is not None else sorted(found, key=int)
     top = max([*before.values(), *after.values(), 1])
     for b in bins:
         x, y = before.get(b, 0), after.get(b, 0)
         left = "█" * round(width * x / top)
         right = "█" * round(width * y / top)
-        yield f"  {b:>4} | {left:<{width}} {x:>7}   | {right:<{width}} {y:>7}"
+        yield f"  {b:>{max(4, *map(len, bins))}} | {left:<{width}} {x:>7}   | {right:<{width}} {y:>7}"
 
 
 def simulation_text(sim: Simulation, limit: int | None = 20) -> Iterator[str]:
@@ -115,3 +117,28 @@ def simulation_text(sim: Simulation, limit: int | None = 20) -> Iterator[str]:
         yield from bars(sim.histogram_before.get(name, {}), sim.histogram_after.get(name, {}))
 
 
+
+
+def score_simulation_text(sim: ScoreSimulation, limit: int | None = 20) -> Iterator[str]:
+    yield f"simulated {sim.events} events, {sim.operators} operators with score events: {sim.baseline} -> {sim.candidate}"
+    yield f"resource commands: {sim.commands_before} before, {sim.commands_after} after; {sum(n for _, n in sim.added)} added, {sum(n for _, n in sim.removed)} removed"
+    yield f"operators whose band changes at the end: {len({c['creator_id'] for c in sim.changed})}"
+    for title, entries in (("added", sim.added), ("removed", sim.removed)):
+        if entries:
+            yield ""
+            yield f"commands {title} (operator, score, resource, action, band, effective_from):"
+            for key, n in entries[:limit]:
+                yield f"  {'+' if title == 'added' else '-'} " + "  ".join(key) + (f"  x{n}" if n > 1 else "")
+            if limit is not None and len(entries) > limit:
+                yield f"  ... and {len(entries) - limit} more"
+    if sim.changed:
+        yield ""
+        yield "band changes (operator, score: band and score before -> after):"
+        for c in sim.changed[:limit]:
+            yield f"  {c['creator_id']}, {c['score']}: {c['band_before']} {c['score_before'] or '-'} -> {c['band_after']} {c['score_after'] or '-'}"
+        if limit is not None and len(sim.changed) > limit:
+            yield f"  ... and {len(sim.changed) - limit} more"
+    for name in sorted(set(sim.bands_before) | set(sim.bands_after)):
+        yield ""
+        yield f"operators per band, {name}:   before | after"
+        yield from bars(sim.bands_before.get(name, {}), sim.bands_after.get(name, {}), order=sim.band_order.get(name, []))

@@ -229,6 +229,8 @@ def as_of(events: Iterable[dict[str, Any]], instant: str | int, rulebooks: Ruleb
         if creator is not None and event["creator_id"] != creator:
             continue
         outcome = full.feed(event).outcome
+        if outcome.status == "skipped":  # another projection's (a metric report)
+            continue
         if outcome.status not in ("folded", "held"):
             result.excluded_refused += 1
             continue

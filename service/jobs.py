@@ -31,6 +31,7 @@ import orjson
 from service.files import open_text, read_events, write_jsonl
 from projections.rulebook import Rulebooks
 from schemas.codec import Rejection
+from service.projections import Projection
 from service.replay import Counts, Replayer
 
 ReplayLine = Callable[[Replayer, int, dict[str, Any] | Rejection, IO[bytes], IO[str]], None]
@@ -60,7 +61,8 @@ class Job:
 
     path: str
     trusted: bool
-    rulebooks: Rulebooks
+    rulebooks: Rulebooks | Projection
+    """The penalty rulebooks, or any projection (`service.projections`)."""
     replay_line: ReplayLine
     workers: int
     state_path: str | None = None

@@ -7,22 +7,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from projections.fold import Folded, fold
+from projections.outcome import Folded, Outcome
 from projections.rulebook import Rulebooks
-from projections.standing import view
-from projections.state import CreatorState
 from schemas.commands import Command
+from service.projections import Projection, penalties
 
 
 @dataclass
 class Counts:
-    """read = folded + held + duplicates + rejected, always. A held event that resolves moves to folded or
-    rejected when it does, so the totals reconcile at every moment."""
+    """read = folded + held + duplicates + rejected + skipped, always. A held event that resolves moves to folded
+    or rejected when it does, so the totals reconcile at every moment. Skipped events belong to another projection
+    (metric reports in a penalty replay, exams in a score replay)."""
 
     read: int = 0
     folded: int = 0
     held: int = 0
     duplicates: int = 0
+    skipped: int = 0
     rejected: Counter = field(default_factory=Counter)
     commands: Counter = field(default_factory=Counter)
 
@@ -35,6 +36,8 @@ class Counts:
             self.held += 1
         elif outcome.status == "duplicate":
             self.duplicates += 1
+        elif outcome.status == "skipped":
+            self.skipped += 1
         else:
             self.rejected[outcome.reason] += 1
         for resolution in outcome.resolved:
@@ -56,6 +59,7 @@ class Counts:
         self.folded += other.folded
         self.held += other.held
         self.duplicates += other.duplicates
+        self.skipped += other.skipped
         self.rejected.update(other.rejected)
         self.commands.update(other.commands)
 
@@ -65,23 +69,32 @@ class Counts:
             "folded": self.folded,
             "held": self.held,
             "duplicates": self.duplicates,
+            "skipped": self.skipped,
             "rejected": sum(self.rejected.values()),
             "rejected_by_reason": dict(sorted(self.rejected.items())),
             "commands_by_action": dict(sorted(self.commands.items())),
         }
 
 
-class Replayer:
-    """Keeps every creator's state in memory and folds events in the order given."""
+SKIPPED = Outcome("skipped", "other_projection")
 
-    def __init__(self, rulebooks: Rulebooks):
-        self.rulebooks = rulebooks
-        self.states: dict[str, CreatorState] = {}
+
+class Replayer:
+    """Keeps every creator's state in memory and folds events in the order given, through one projection (the
+    penalty fold unless told otherwise)."""
+
+    def __init__(self, projection: Rulebooks | Projection):
+        self.projection = projection if isinstance(projection, Projection) else penalties(projection)
+        self.states: dict[str, Any] = {}
         self.counts = Counts()
 
     def feed(self, event: dict[str, Any]) -> Folded:
         creator = event["creator_id"]
-        folded = fold(self.states.get(creator), event, self.rulebooks)
+        if not self.projection.reads(event):
+            folded = Folded(self.states.get(creator), [], SKIPPED)
+            self.counts.record(folded)
+            return folded
+        folded = self.projection.fold(self.states.get(creator), event)
         self.states[creator] = folded.state
         self.counts.record(folded)
         return folded
@@ -93,4 +106,4 @@ class Replayer:
 
     def views(self) -> Iterator[dict[str, Any]]:
         for creator in sorted(self.states):
-            yield view(self.states[creator], self.rulebooks)
+            yield self.projection.view(self.states[creator])

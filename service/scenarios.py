@@ -10,9 +10,12 @@ from typing import Any
 
 from projections.policy import ExpectedCommand, Policy, Scenario
 from projections.rulebook import Rulebooks
+from projections.scores.policy import ExpectedResource, ScorePolicy, ScoreScenario
 from projections.standing import view
 from schemas.codec import Rejection, validate
 from schemas.commands import Command
+from schemas.resources import ResourceCommand
+from service.projections import scores
 from service.replay import Replayer
 
 # Keys of a command a scenario may pin down; `rule` is the reason's rule.
@@ -32,7 +35,7 @@ class ScenarioResult:
         return not self.diff
 
 
-def scenario_events(scenario: Scenario, slug: str) -> list[dict[str, Any]]:
+def scenario_events(scenario: Scenario | ScoreScenario, slug: str) -> list[dict[str, Any]]:
     """Complete the short events a scenario lists into valid events."""
     events = []
     for index, partial in enumerate(scenario.events, 1):
@@ -44,10 +47,12 @@ def scenario_events(scenario: Scenario, slug: str) -> list[dict[str, Any]]:
     return events
 
 
-def run_scenario(policy: Policy, scenario: Scenario, others: Rulebooks | None = None) -> ScenarioResult:
+def run_scenario(policy: Policy | ScorePolicy, scenario: Scenario | ScoreScenario, others: Rulebooks | None = None) -> ScenarioResult:
+    if isinstance(policy, ScorePolicy):
+        return run_score_scenario(policy, scenario)  # type: ignore[arg-type]
     policies = [rb.policy for rb in others] if others else []
     rulebooks = Rulebooks([*[p for p in policies if p.key != policy.key], policy], policy.key)
-    slug = "".join(ch if ch.isalnum() else "-" for ch in scenario.name.lower()).strip("-")[:60]
+    slug = _slug(scenario.name)
     replayer = Replayer(rulebooks)
     commands = list(replayer.run(scenario_events(scenario, slug)))
     actual = [_project(c, expected) for c, expected in zip(commands, scenario.expect_commands)]
@@ -71,3 +76,33 @@ def _project(command: Command, expected: ExpectedCommand | None) -> dict[str, An
 
 def _line(command: dict[str, Any]) -> str:
     return " ".join(f"{k}={command[k]}" for k in _COMPARABLE if k in command)
+
+
+def run_score_scenario(policy: ScorePolicy, scenario: ScoreScenario) -> ScenarioResult:
+    """The same for a score policy: resource commands in order, then each score at the end."""
+    replayer = Replayer(scores(policy))
+    commands = list(replayer.run(scenario_events(scenario, _slug(scenario.name))))
+    expected_lines = [_resource_line(e.compared()) for e in scenario.expect_commands]
+    actual_lines = [_resource_line(_resource_project(c, e)) for c, e in zip(commands, scenario.expect_commands)]
+    actual_lines += [_resource_line(_resource_project(c, None)) for c in commands[len(scenario.expect_commands):]]
+    state = replayer.states.get(scenario.creator_id)
+    standing = replayer.projection.view(state)["scores"] if state else {}
+    for name, value in scenario.expect_scores.items():
+        expected_lines.append(f"score {name} {value}")
+        actual_lines.append(f"score {name} {standing.get(name, {}).get('score')}")
+    diff = [] if expected_lines == actual_lines else list(difflib.unified_diff(expected_lines, actual_lines, "expected", "actual", lineterm=""))
+    return ScenarioResult(policy.id, scenario.name, scenario.rule, diff, commands)
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")[:60]
+
+
+def _resource_project(command: ResourceCommand, expected: ExpectedResource | None) -> dict[str, Any]:
+    flat = command.as_dict()
+    keys = list(expected.compared()) if expected is not None else ["action", "score", "resource", "band"]
+    return {k: flat[k] for k in keys}
+
+
+def _resource_line(command: dict[str, Any]) -> str:
+    return " ".join(f"{k}={command[k]}" for k in ("action", "score", "resource", "band", "effective_from") if k in command)

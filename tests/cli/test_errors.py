@@ -8,6 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = str(ROOT / "samples" / "shopee.jsonl")
+OPERATORS = str(ROOT / "samples" / "kuaishou-operator-2023.jsonl")
 
 CASES = [
     (["replay", "/no/such/events.jsonl"], "/no/such/events.jsonl: No such file or directory"),
@@ -21,6 +22,10 @@ CASES = [
     (["policy", "validate", "/no/such/policy.yaml"], "/no/such/policy.yaml: No such file or directory"),
     (["state", "show", "/no/such/states.bin"], "No such file or directory"),
     (["replay", SAMPLE, "--jobs", "2", "--from-kafka"], "--jobs needs an events file"),
+    (["replay", OPERATORS, "--projection", "scores", "--score-policy", "/no/such/scores.yaml"], "/no/such/scores.yaml: No such file or directory"),
+    (["audit", "verify", "--journal", OPERATORS, "--projection", "scores"], "give --resources FILE|kafka"),
+    (["report", OPERATORS, "--projection", "scores", "--out", "/tmp/never.html"], "needs --creator ID"),
+    (["simulate", "--projection", "scores", "--policy", "a.yaml", "--policy", "b.yaml", OPERATORS], "give --policy once"),
 ]
 
 

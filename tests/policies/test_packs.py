@@ -11,7 +11,7 @@ from service.replay import Replayer
 from projections.rulebook import Rulebooks
 from service.scenarios import run_scenario, scenario_events
 from schemas.codec import Rejection
-from tests.policies.golden import DEFAULT_RULEBOOK, POLICIES, SAMPLES, golden_paths, replay, sample_names
+from tests.policies.golden import DEFAULT_RULEBOOK, POLICIES, SAMPLES, golden_paths, replay, sample_names, score_sample_names
 
 PACK_FILES = sorted(POLICIES.glob("*.yaml"))
 PACKS = {path.stem: load_policy(path) for path in PACK_FILES}
@@ -111,6 +111,16 @@ def test_sample_replays_to_its_golden_files(name: str, tmp_path: Path):
     commands = replay(name, state)
     hint = "if the change is intended: python -m tests.policies.regenerate, then review git diff tests/golden"
     assert commands == commands_path.read_bytes(), hint
+    assert state.read_bytes() == state_path.read_bytes(), hint
+
+
+@pytest.mark.parametrize("name", score_sample_names())
+def test_score_sample_replays_to_its_golden_files(name: str, tmp_path: Path):
+    commands_path, state_path = golden_paths(name, "scores")
+    state = tmp_path / "scores.jsonl"
+    commands = replay(name, state, "scores")
+    hint = "if the change is intended: python -m tests.policies.regenerate, then review git diff tests/golden"
+    assert commands and commands == commands_path.read_bytes(), hint
     assert state.read_bytes() == state_path.read_bytes(), hint
 
 
