@@ -2,8 +2,9 @@
 
 - intake agents (one per input topic): raw bytes -> admit() -> journal, or dead letter;
 - the fold agent (journal, concurrency 1): table state -> fold() -> commands (acked) -> table;
+- the score agent (journal, concurrency 1, streams/scores.py): operator score states -> resource commands;
 - the scheduler (timer): due deadlines of local creators -> deadline events into the journal;
-- web views: /creators/{id} (table-routed), /health, /metrics.
+- web views: /creators/{id} and /creators/{id}/scores (table-routed), /health, /metrics.
 
 No rule logic lives here: everything about scores and penalties is `projections.fold`.
 """
@@ -22,9 +23,11 @@ from faust.types import TP
 from projections.fold import compact, fold
 from projections.standing import view
 from projections.rulebook import Rulebooks
+from projections.scores.policy import ScorePolicy
 from projections.state import CreatorState, from_bytes, to_bytes
 from service import policies as policy_files
 from schemas.codec import Rejection, decode_trusted, encode
+from schemas.events import METRIC_TYPES
 from schemas.instants import format_instant, parse_instant
 from streams import deadlines
 from streams.alignment import Aligner
@@ -33,6 +36,7 @@ from streams.clock import Clock, file_clock, wall_clock
 from streams.connection import faust_credentials
 from streams.intake import admit, dead_letter
 from streams.metrics import Metrics
+from streams.scores import attach_scores, operator_view
 from streams.settings import STATE_TABLE, Settings
 from streams.stalls import StallWatch
 from streams.transport import LowLatencyTransport, PromptTableManager
@@ -45,6 +49,7 @@ class TallyApp(faust.App):
 
     settings: Settings
     rulebooks: Rulebooks
+    score_policy: ScorePolicy
     metrics: Metrics
     clock: Clock
     next_due_cache: dict
@@ -58,8 +63,10 @@ def load_rulebooks(settings: Settings) -> Rulebooks:
     return policy_files.load_rulebooks(settings.policies_dir or policy_files.shipped_policies_dir(), settings.default_rulebook)
 
 
-def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: Clock | None = None) -> TallyApp:
+def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_policy: ScorePolicy | None = None,
+              clock: Clock | None = None) -> TallyApp:
     rulebooks = rulebooks or load_rulebooks(settings)
+    score_policy = score_policy or policy_files.load_score_policy(settings.score_policy)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     app = TallyApp(
         settings.app_id,
@@ -84,7 +91,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         web_host=settings.web_host,
         canonical_url=f"http://{settings.web_host}:{settings.web_port}",
     )
-    app.settings, app.rulebooks, app.metrics = settings, rulebooks, Metrics()
+    app.settings, app.rulebooks, app.score_policy, app.metrics = settings, rulebooks, score_policy, Metrics()
     app.fetch_max_wait_ms = settings.fetch_max_wait_ms
     app.clock = clock or (file_clock(settings.clock_file) if settings.clock_file else wall_clock)
     app.next_due_cache = {}
@@ -96,6 +103,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
 
     journal = topic(settings.topic_journal)
     penalties = topic(settings.topic_penalties)
+    resources = topic(settings.topic_resources)
     deadletter = topic(settings.topic_deadletter)
     raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     states = app.Table(STATE_TABLE, default=None, key_type=bytes, value_type=bytes, schema=raw_schema, partitions=settings.partitions)
@@ -125,6 +133,10 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         """Records beyond what intake has taken? Until it takes one, from where Faust seeked the partition to (the
         committed offset), so a restart does not wait for records committed long ago."""
         tp = TP(topic_name, partition)
+        if tp not in app.consumer.assignment():
+            # Not ours (revoked), or no such partition: an input topic created with fewer partitions than the others
+            # (a new input topic, or one a producer auto-created). Nothing can arrive from it here.
+            return False
         end = app.consumer.highwater(tp)
         taken = read_up_to.get((topic_name, partition))
         next_offset = taken + 1 if taken is not None else (app.consumer._read_offset.get(tp) or 0)
@@ -209,6 +221,9 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         metrics.fold_received += 1
         try:
             journal_event = decode_trusted(message.value)
+            if journal_event["type"] in METRIC_TYPES:  # the score agent's alone
+                metrics.skipped += 1
+                return None
             key = journal_event["creator_id"].encode()
             state = batch.earlier(key)
             if state is None:
@@ -254,6 +269,9 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
                 await send(deadletter, message.key, record)
         return key, folded.state, commands
 
+    # Operator scores: a second projection of the same journal ---------------------------
+    scores = attach_scores(app, settings, score_policy, journal, resources, metrics, send, reject)
+
     # Scheduler ----------------------------------------------------------------
     @app.timer(interval=settings.scheduler_interval, name="tally.scheduler")
     async def scheduler():
@@ -270,6 +288,14 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         if raw is None:
             return web_view.json({"error": "unknown creator", "creator_id": creator_id}, status=404)
         return web_view.json(creator_view(from_bytes(raw), rulebooks))
+
+    @app.page("/creators/{creator_id}/scores")
+    @app.table_route(table=scores, match_info="creator_id")
+    async def operator_scores(web_view, request, creator_id: str):
+        raw = scores.get(creator_id.encode())
+        if raw is None:
+            return web_view.json({"error": "no score events for this operator", "creator_id": creator_id}, status=404)
+        return web_view.json(operator_view(raw, score_policy))
 
     stall_watch = StallWatch(settings.stall_seconds)
 
@@ -306,6 +332,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, clock: 
         return web_view.text(metrics.prometheus(), content_type="text/plain; version=0.0.4")
 
     app.journal_topic, app.penalties_topic, app.deadletter_topic, app.states = journal, penalties, deadletter, states
+    app.resources_topic, app.scores = resources, scores
     return app
 
 

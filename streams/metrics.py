@@ -5,6 +5,8 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 
+from service.replay import Counts
+
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
@@ -37,6 +39,8 @@ class Metrics:
     """batches whose commands were acknowledged and states recorded"""
     duplicates: int = 0
     redelivered: int = 0
+    skipped: int = 0
+    """journal records for another projection (metric reports): the penalty fold reads past them"""
     """journal records delivered again after a restart, already folded into the stored state"""
     held: int = 0
     """events held now: they name a violation or appeal not yet known"""
@@ -47,6 +51,8 @@ class Metrics:
     deadlines: Counter = field(default_factory=Counter)
     """deadline events published, by type"""
     fold_latency: Histogram = field(default_factory=Histogram)
+    scores: Counts = field(default_factory=Counts)
+    """the operator-score fold's counts (read = folded + duplicates + rejected + skipped); its commands by action"""
     lag: dict[tuple[str, int], int] = field(default_factory=dict)
     stalled: list[str] = field(default_factory=list)
     """input and journal partitions with records waiting and no progress for stall_seconds"""
@@ -61,10 +67,12 @@ class Metrics:
             "folded": self.folded,
             "duplicates": self.duplicates,
             "redelivered": self.redelivered,
+            "skipped": self.skipped,
             "held": self.held,
             "rejected": dict(self.rejected),
             "commands": dict(self.commands),
             "deadlines": dict(self.deadlines),
+            "scores": self.scores.as_dict(),
         }
 
     def prometheus(self) -> str:
@@ -88,12 +96,19 @@ class Metrics:
         family("tally_events_duplicate_total", "counter", "Journal events folded before (same event_id).", [("", self.duplicates)])
         family("tally_events_redelivered_total", "counter", "Journal records delivered again after a restart, already folded.",
                [("", self.redelivered)])
+        family("tally_events_skipped_total", "counter", "Journal records the penalty fold skipped (metric reports: the scores' own).",
+               [("", self.skipped)])
         family("tally_partitions_stalled", "gauge", "Input and journal partitions with records waiting and no progress.",
                [("", len(self.stalled))])
         family("tally_events_held", "gauge", "Journal events held: they name a violation or appeal not yet known.", [("", self.held)])
         family("tally_events_rejected_total", "counter", "Journal events the fold refused, by reason.", by("reason", self.rejected))
         family("tally_commands_total", "counter", "Penalty commands sent, by action.", by("action", self.commands))
         family("tally_deadline_events_total", "counter", "Deadline events the scheduler published, by type.", by("type", self.deadlines))
+        scores = self.scores
+        family("tally_score_events_total", "counter", "Journal events read by the operator-score fold, by outcome.",
+               [('{status="folded"}', scores.folded), ('{status="duplicate"}', scores.duplicates),
+                ('{status="rejected"}', sum(scores.rejected.values())), ('{status="skipped"}', scores.skipped)])
+        family("tally_resource_commands_total", "counter", "Resource commands sent (operator scores), by action.", by("action", scores.commands))
         lag = [(f'{{topic="{_escape(t)}",partition="{p}"}}', v) for (t, p), v in sorted(self.lag.items())]
         family("tally_consumer_lag", "gauge", "Messages behind the end of each assigned partition (at last scrape).", lag)
         h = self.fold_latency

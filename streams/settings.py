@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.codec import MAX_MESSAGE_BYTES
-from schemas.events import DEADLINE_TYPES
+from schemas.events import DEADLINE_TYPES, METRIC_TYPES
 
 DEFAULT_SOURCE_TYPES: dict[str, list[str]] = {
     "detector*": ["violation_recorded"],
@@ -28,14 +28,17 @@ DEFAULT_SOURCE_TYPES: dict[str, list[str]] = {
     "exam-service": ["exam_passed", "exam_failed"],
     "scheduler": sorted(DEADLINE_TYPES),
     "admin": ["creator_enrolled", "rulebook_migrated"],
+    "metrics*": sorted(METRIC_TYPES),
 }
 
 
-TOPIC_ALIASES = ("violations", "appeals", "exams", "journal", "penalties", "deadletter")
+TOPIC_ALIASES = ("violations", "appeals", "exams", "metrics", "journal", "penalties", "resources", "deadletter")
 """Short names the CLI takes for Tally's topics (`--topic penalties`)."""
 
 STATE_TABLE = "creators"
 """The Faust table of creator states; its changelog topic is `{app_id}-creators-changelog`."""
+SCORE_TABLE = "operator-scores"
+"""The Faust table of operator score states; its changelog topic is `{app_id}-operator-scores-changelog`."""
 
 RENAMED = {"TALLY_POLICIES": "TALLY_POLICIES_DIR", "TALLY_BOOTSTRAP": "TALLY_BROKER_URL"}
 """Names older versions read, and the names that replaced them."""
@@ -96,10 +99,14 @@ class Settings(BaseSettings):
     topic_exams: str = "creator.exams"
     """Input: the exam service publishes exam_passed / exam_failed. (Any input topic accepts any type its signer may
     publish; `tally publish` sends admin events with the violations, so a creator's enrolment precedes their violations.)"""
+    topic_metrics: str = "creator.metrics"
+    """Input: metrics teams publish service_ / product_ / content_metrics_reported for the operator scores."""
     topic_journal: str = "creator.journal"
     """The ordered, validated journal, keyed by creator id: the source of truth."""
     topic_penalties: str = "creator.penalties"
     """Output: penalty commands, keyed by creator id."""
+    topic_resources: str = "creator.resources"
+    """Output: resource commands of the operator scores (grant / withhold), keyed by operator id."""
     topic_deadletter: str = "creator.deadletter"
     """Output: every refused message with its reason."""
     partitions: int = 4
@@ -120,6 +127,9 @@ class Settings(BaseSettings):
     """Rulebook for creators with no enrolment event."""
     policies_dir: str | None = None
     """Directory of policy files; none means the packs shipped with Tally."""
+    score_policy: str | None = None
+    """Score policy of the operator scores (a file, or the id of one shipped in policies/scores); none means
+    kuaishou-operator-2023."""
 
     # Who may publish what -----------------------------------------------------
     source_keys: dict[str, SecretStr] = Field(default_factory=dict)
@@ -183,8 +193,12 @@ class Settings(BaseSettings):
         return f"{self.app_id}-{STATE_TABLE}-changelog"
 
     @property
-    def input_topics(self) -> tuple[str, str, str]:
-        return (self.topic_violations, self.topic_appeals, self.topic_exams)
+    def score_changelog_topic(self) -> str:
+        return f"{self.app_id}-{SCORE_TABLE}-changelog"
+
+    @property
+    def input_topics(self) -> tuple[str, ...]:
+        return (self.topic_violations, self.topic_appeals, self.topic_exams, self.topic_metrics)
 
     @property
     def bootstrap(self) -> str:
@@ -208,6 +222,8 @@ class Settings(BaseSettings):
             return self.topic_appeals
         if event_type.startswith("exam_"):
             return self.topic_exams
+        if event_type in METRIC_TYPES:
+            return self.topic_metrics
         # Violations and admin events (enrolment, migration) share a topic: Kafka orders records only within one
         # partition of one topic, and a creator's enrolment must be journaled before their first violation.
         return self.topic_violations

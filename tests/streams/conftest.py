@@ -11,7 +11,8 @@ from service.policies import load_rulebooks, shipped_policies_dir
 from streams.broker import free_port
 from streams.settings import Settings
 
-KEYS = {"detector.a": "key-detector-a", "detector.b": "key-detector-b", "appeal-desk": "key-desk", "exam-service": "key-exams", "admin": "key-admin"}
+KEYS = {"detector.a": "key-detector-a", "detector.b": "key-detector-b", "appeal-desk": "key-desk", "exam-service": "key-exams", "admin": "key-admin",
+        "metrics.service": "key-metrics"}
 START_CLOCK = "2024-02-01T00:00:00Z"
 EXAM_LINE = '    exam: {deadline_days: 3, on_miss: [{action: restrict_listings}], severities: [serious]}\n'
 
@@ -33,8 +34,9 @@ def live_settings(broker: str, tmp: Path, **overrides) -> Settings:
     clock.write_text(START_CLOCK)
     values = dict(
         broker_url=f"kafka://{broker}", app_id=f"tally-test-{tag}", partitions=2,
-        topic_violations=f"t{tag}.violations", topic_appeals=f"t{tag}.appeals", topic_exams=f"t{tag}.exams",
-        topic_journal=f"t{tag}.journal", topic_penalties=f"t{tag}.penalties", topic_deadletter=f"t{tag}.deadletter",
+        topic_violations=f"t{tag}.violations", topic_appeals=f"t{tag}.appeals", topic_exams=f"t{tag}.exams", topic_metrics=f"t{tag}.metrics",
+        topic_journal=f"t{tag}.journal", topic_penalties=f"t{tag}.penalties", topic_resources=f"t{tag}.resources",
+        topic_deadletter=f"t{tag}.deadletter",
         source_keys=KEYS, policies_dir=str(policies_with_exam(tmp / "policies")), data_dir=str(tmp / "data"),
         clock_file=str(clock), web_port=free_port(), scheduler_interval=0.2, log_level="INFO",
     )

@@ -66,7 +66,7 @@ def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(bro
             status, body = worker.get(f"/creators/{creator}")
             assert status == 200
             body.pop("recent_events")
-            assert body == view(state, in_order.rulebooks), creator
+            assert body == in_order.projection.view(state), creator
     finally:
         worker.stop()
 

@@ -8,7 +8,8 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
-from projections.standing import view
+from service import projections
+from service.policies import load_score_policy
 from service.replay import Replayer
 from schemas.codec import decode_trusted
 from streams.clients import publish_signed, read_values
@@ -130,7 +131,7 @@ def test_bad_input_is_dead_lettered_with_its_reason(world):
     intake_letters = sum(1 for letter in deadletters(world) if letter["source_topic"] in s.input_topics)
     assert sum(counts["intake_received"].values()) == sum(counts["journaled"].values()) + intake_letters
     assert counts["fold_received"] == (counts["folded"] + counts["duplicates"] + sum(counts["rejected"].values())
-                                       + counts["held"] + counts["redelivered"])
+                                       + counts["held"] + counts["redelivered"] + counts["skipped"])
     assert counts["rejected"] == {"unknown_violation_code": 1}
 
 
@@ -170,6 +171,35 @@ def test_exam_deadline_fires_without_further_events_and_a_later_pass_lifts_it(wo
     assert world.worker.get(f"/creators/{creator}")[1]["pending_exams"] == []
 
 
+def metrics_report(creator: str, eid: str, day: int, rate: float) -> bytes:
+    return orjson.dumps({"event_id": eid, "creator_id": creator, "occurred_at": f"2024-03-{day:02d}T06:00:00+08:00", "source": "metrics.service",
+                         "type": "service_metrics_reported", "report_id": f"svc-{creator}-{day}", "period_start": f"2024-03-{day - 1:02d}T00:00:00+08:00",
+                         "period_end": f"2024-03-{day:02d}T00:00:00+08:00", "orders": 500, "logistics_on_time_rate": rate,
+                         "after_sales_resolution_rate": rate, "customer_service_response_rate": rate})
+
+
+def test_operator_scores_fold_live_into_resource_commands_and_the_query_api(world):
+    """Metric reports on their own topic: the score agent grants and withholds on the resources topic; a violation
+    (on the violations topic) weighs on store experience; the penalty fold reads past the reports."""
+    creator, s = "shop-live", world.settings
+    publish(world, metrics_report(creator, "m-1", 2, 0.97), source="metrics.service", topic=s.topic_metrics)
+    publish(world, event(creator, "m-v1", occurred_at="2024-03-03T10:00:00+08:00", severity="serious"))
+    publish(world, metrics_report(creator, "m-2", 4, 0.6), source="metrics.service", topic=s.topic_metrics)
+    publish(world, metrics_report(creator, "m-2", 4, 0.6), source="metrics.service", topic=s.topic_metrics)  # delivered twice
+    counts = settle(world)
+    world.live.wait(lambda: world.worker.counts()["scores"]["folded"] >= 3, timeout=60, what="the score agent to fold the reports")
+    resources = [c for c in map(orjson.loads, read_values(s, s.topic_resources, idle_ms=500)) if c["creator_id"] == creator]
+    assert [(c["action"], c["resource"], c["band"]) for c in resources] == [
+        ("grant", "activity_entry", "excellent"), ("grant", "subsidy", "excellent"), ("grant", "traffic_boost", "excellent"),
+        ("withhold", "traffic_boost", "good"),
+        ("withhold", "activity_entry", "poor"), ("withhold", "subsidy", "poor")]
+    assert world.worker.counts()["scores"]["duplicates"] >= 1 and counts["skipped"] >= 3
+    status, body = world.worker.get(f"/creators/{creator}/scores")
+    assert status == 200 and body["scores"]["store_experience"]["band"] == "poor"
+    assert set(body["scores"]) == {"store_experience", "product", "promoter_reputation"}
+    assert world.worker.get("/creators/nobody/scores")[0] == 404
+
+
 def test_live_equals_replay_of_the_journal_and_the_query_api_agrees(world):
     settle(world)
     s = world.settings
@@ -187,8 +217,15 @@ def test_live_equals_replay_of_the_journal_and_the_query_api_agrees(world):
             continue
         assert status == 200
         body.pop("recent_events")
-        assert body == view(state, replayer.rulebooks)
+        assert body == replayer.projection.view(state)
     assert world.worker.get("/creators/nobody")[0] == 404
+    # the scores too: the resources topic is what the journal folds to
+    scores = Replayer(projections.scores(load_score_policy()))
+    expected = [c.as_dict() for c in scores.run(decode_trusted(v) for v in read_values(s, s.topic_journal, idle_ms=500))]
+    actual = [orjson.loads(v) for v in read_values(s, s.topic_resources, idle_ms=500)]
+    assert expected and {c["command_id"]: c for c in actual} == {c["command_id"]: c for c in expected}
+    for creator, state in scores.states.items():
+        assert world.worker.get(f"/creators/{creator}/scores")[1] == scores.projection.view(state)
 
 
 def test_every_input_is_accounted_for_end_to_end(world):
