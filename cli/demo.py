@@ -136,7 +136,7 @@ def _follow(settings, out: _Printer) -> None:
     consumer = KafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=20, **kafka_python_options(settings))
     assigned: set = set()
     while True:
-        found = {TopicPartition(topic, p) for topic in (settings.topic_penalties, settings.topic_deadletter)
+        found = {TopicPartition(topic, p) for topic in (settings.topic_penalties, settings.topic_resources, settings.topic_deadletter)
                  for p in consumer.partitions_for_topic(topic) or ()}
         if found - assigned:
             positions = {tp: consumer.position(tp) for tp in assigned}
@@ -152,12 +152,14 @@ def _follow(settings, out: _Printer) -> None:
             continue
         for records in consumer.poll(timeout_ms=300).values():
             for record in records:
-                out.line(_record_line(record.topic == settings.topic_penalties, orjson.loads(record.value)))
+                out.line(_record_line(record.topic, settings, orjson.loads(record.value)))
 
 
-def _record_line(command: bool, value: dict) -> str:
-    if command:
+def _record_line(topic: str, settings, value: dict) -> str:
+    if topic == settings.topic_penalties:
         return _command_line(value)
+    if topic == settings.topic_resources:
+        return _resource_line(value)
     what = value.get("value") or value.get("value_base64") or ""
     return (f"  refused  {value['reason']:<24} {value['source_topic']}@{value['partition']}:{value['offset']}  {value['detail'][:60]}"
             f"  | {what[:50]}")
@@ -169,6 +171,12 @@ def _command_line(c: dict) -> str:
     what = f"lift {c['lifts']}" if c["action"] == "lift" else c["action"]
     return (f"  command  {c['creator_id']:<16} {what:<28} from {c['effective_from']}{until}"
             f"  [{reason['policy_id']} {reason['rule']}; score {reason['score_before']} -> {reason['score_after']}]")
+
+
+def _resource_line(c: dict) -> str:
+    reason = c["reason"]
+    return (f"  resource {c['creator_id']:<16} {c['action'] + ' ' + c['resource']:<28} from {c['effective_from']}"
+            f"  [{reason['policy_id']} {reason['rule']}; {c['score']} {reason['score_before'] or '-'} -> {reason['score_after'] or '-'}]")
 
 
 def _scores(worker, files, out: _Printer) -> None:
@@ -196,3 +204,13 @@ def _scores(worker, files, out: _Printer) -> None:
             pending.append(f"{len(body['pending_appeals'])} appeal(s)")
         terminal = f" [{body['terminal']}]" if body.get("terminal") else ""
         out.line(f"  {creator:<18} {body['rulebook']:<28} {body['score']:>6}  {active[:40]:<40} {', '.join(pending) or '-'}{terminal}")
+    operators = [(creator, body) for creator in creators for status, body in [worker.get(f"/creators/{creator}/scores")] if status == 200
+                 and any(s["band"] != "unrated" for s in body["scores"].values())]
+    if not operators:
+        return
+    out.info("operator scores now (GET /creators/{id}/scores): score (band), and what the bands grant")
+    for creator, body in operators:
+        scores = "  ".join(f"{name} {s['score'] or '-'} ({s['band']})" for name, s in body["scores"].items())
+        granted = sorted({f"{resource} ({name})" for name, s in body["scores"].items() for resource in s["grants"]})
+        out.line(f"  {creator:<18} {scores}")
+        out.line(f"  {'':<18} grants: {', '.join(granted) or '-'}")

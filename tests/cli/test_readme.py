@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NEEDS_BROKER = ("--from-kafka", "tally worker", "tally publish", "tally tail", "tally export", "audit verify", "audit intake", "candidate.yaml",
-                "tally broker")  # runs until stopped: tests/cli/test_broker_command.py
+                "candidate-scores.yaml", "tally broker")  # runs until stopped: tests/cli/test_broker_command.py
 
 
 def readme_commands() -> list[str]:
@@ -46,12 +46,15 @@ def _lines(path: Path) -> list[str]:
 EXPECTATIONS = {
     "--state states.jsonl": lambda r, d: '"command_id"' in (d / "commands.jsonl").read_text()
     and all('"score"' in line and '"creator_id"' in line for line in _lines(d / "states.jsonl")) and _lines(d / "states.jsonl"),
+    "tally explain shop-yunxi": lambda r, d: "-> withhold traffic_boost" in r.stdout and "band:store_experience" in r.stdout,
     "tally explain": lambda r, d: "score" in r.stdout and "->" in r.stdout,
     "bad-input.jsonl": lambda r, d: "rejected" in r.stderr and re.search(r"line \d+: rejected", r.stderr),
     "policy show": lambda r, d: "douyin-creator-2022" in r.stdout and "(default)" in r.stdout,
     "policy validate": lambda r, d: ": ok," in r.stdout,
     "policy test": lambda r, d: re.search(r"^\d+ passed, 0 failed$", r.stdout, re.M),
+    "--projection scores --creator": lambda r, d: "<svg" in (d / "scores.html").read_text() and "band:" in (d / "scores.html").read_text(),
     "tally report": lambda r, d: "<svg" in (d / "report.html").read_text(),
+    "--projection scores > resources.jsonl": lambda r, d: '"res-' in (d / "resources.jsonl").read_text() and "skipped" in r.stderr,
     "--jobs 2": lambda r, d: '"command_id"' in (d / "shopee.jsonl").read_text() and "read " in r.stderr,
     "tally config": lambda r, d: re.search(r"^TALLY_BROKER_URL +kafka://", r.stdout, re.M) and "TALLY_SOURCE_KEYS" in r.stdout,
     "tally state build": lambda r, d: r.stdout.startswith('{"creator_id":"lin.mei"') and '"base"' in r.stdout and "B per creator" in r.stderr,

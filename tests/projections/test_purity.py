@@ -22,7 +22,7 @@ FORBIDDEN_NAMES = {"open", "input", "print", "exec", "eval", "__import__"}
 
 
 def _modules() -> list[Path]:
-    return sorted(Path(projections.__file__).parent.glob("*.py"))
+    return sorted(Path(projections.__file__).parent.rglob("*.py"))
 
 
 def _trees():

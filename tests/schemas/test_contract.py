@@ -125,3 +125,42 @@ def test_the_fold_s_command_records_are_the_published_command_schema():
     command = Command("warn", "cmd-" + "0" * 24, "c1", "2024-03-01T02:00:00Z", None, None,
                       CommandReason(["e1"], "", "p", "1", "violation:x", "9", "10"))
     assert PenaltyCommand.model_validate_json(msgspec.json.encode(command)).model_dump(mode="json") == msgspec.to_builtins(command)
+
+
+def service_report(**overrides) -> dict:
+    base = {"event_id": "m1", "creator_id": "shop-1", "occurred_at": "2023-06-02T06:00:00+08:00", "source": "metrics.service",
+            "schema_version": 3, "type": "service_metrics_reported", "report_id": "svc-1", "period_start": "2023-06-01T00:00:00+08:00",
+            "period_end": "2023-06-02T00:00:00+08:00", "orders": 10, "logistics_on_time_rate": 0.9,
+            "after_sales_resolution_rate": 0.9, "customer_service_response_rate": 0.9}
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize(("overrides", "reason", "field"), [
+    ({"logistics_on_time_rate": 1.2}, "invalid_field", "logistics_on_time_rate"),
+    ({"orders": -1}, "invalid_field", "orders"),
+    ({"period_end": "2023-06-03T00:00:00+08:00"}, "invalid_field", "period_end"),  # after its publication
+    ({"period_start": "2023-06-02T00:00:00+08:00"}, "invalid_field", "period_start"),  # an empty period
+    ({"period_end": "2023-06-02T00:00:00"}, "invalid_field", "period_end"),
+    ({"views": 10}, "unknown_field", "views"),  # a content metric on a service report
+])
+def test_a_bad_metric_report_is_refused_with_its_reason_and_field(overrides, reason, field):
+    rejection = validate(service_report(**overrides))
+    assert isinstance(rejection, Rejection) and rejection.reason == reason and field in rejection.detail, rejection
+
+
+def test_a_metric_report_of_schema_version_2_is_upcast():
+    event = validate(service_report(schema_version=2))
+    assert not isinstance(event, Rejection) and event["schema_version"] == 3 and event["logistics_on_time_rate"] == 0.9
+
+
+def test_the_score_fold_s_resource_records_are_the_published_resource_schema():
+    import msgspec
+
+    from schemas.resources import ResourceCommand, ResourceCommandModel, ResourceCommandReason, ResourceReason
+
+    assert list(ResourceCommand.__struct_fields__) == sorted(ResourceCommandModel.model_fields)
+    assert list(ResourceCommandReason.__struct_fields__) == sorted(ResourceReason.model_fields)
+    command = ResourceCommand("grant", "good", "res-" + "0" * 24, "shop-1", "2023-06-01T22:00:00Z",
+                              ResourceCommandReason(["m1"], "", {"orders": "10"}, "p", "1", "band:x:good", "4.1", None), "subsidy", "x")
+    assert ResourceCommandModel.model_validate_json(msgspec.json.encode(command)).model_dump(mode="json") == msgspec.to_builtins(command)
