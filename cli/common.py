@@ -64,12 +64,8 @@ def load_rulebooks(args: argparse.Namespace) -> Rulebooks:
         raise CommandLineError(f"{policies}: not a directory of policy files (--policies, TALLY_POLICIES_DIR)")
     try:
         return policy_files.load_rulebooks(policies, rulebook, args.policy)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise CommandLineError(f"invalid policy {error.title}: {where}: {first['msg']} (tally policy validate FILE shows all)") from None
-    except yaml.YAMLError as error:
-        raise CommandLineError(f"a policy file is not valid YAML: {' '.join(str(error).split())}") from None
+    except (ValidationError, yaml.YAMLError) as error:
+        raise _policy_error(error, "a policy file") from None
     except RulebookNotLoaded as error:
         raise CommandLineError(f"{error} (--rulebook, TALLY_DEFAULT_RULEBOOK)") from None
 
@@ -95,9 +91,14 @@ def load_score_policy_option(given: str | None) -> ScorePolicy:
         return policy_files.load_score_policy(choice)
     except OSError as error:
         raise CommandLineError(f"{choice}: {error.strerror or error} (--score-policy, TALLY_SCORE_POLICY: a file or a shipped id)") from None
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise CommandLineError(f"invalid score policy {choice}: {where}: {first['msg']}") from None
-    except yaml.YAMLError as error:
-        raise CommandLineError(f"the score policy is not valid YAML: {' '.join(str(error).split())}") from None
+    except (ValidationError, yaml.YAMLError) as error:
+        raise _policy_error(error, f"score policy {choice}") from None
+
+
+def _policy_error(error: ValidationError | yaml.YAMLError, what: str) -> CommandLineError:
+    """One line for a policy that does not load: the first problem, and where."""
+    if isinstance(error, yaml.YAMLError):
+        return CommandLineError(f"{what} is not valid YAML: {' '.join(str(error).split())}")
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return CommandLineError(f"invalid policy {error.title}: {where}: {first['msg']} (tally policy validate FILE shows all)")

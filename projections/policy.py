@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from projections.provenance import NOT_RULES, citation_problems, parse_path, unnamed_paths
+from projections.provenance import NOT_RULES, check_paths_name_something, check_provenance
 from schemas.commands import Action
 from schemas.points import to_hundredths
 
@@ -271,12 +271,7 @@ class Policy(Strict):
     @field_validator("provenance")
     @classmethod
     def _citations_well_formed(cls, value: dict[str, str]) -> dict[str, str]:
-        for path, citation in value.items():
-            parse_path(path)
-            problems = citation_problems(citation)
-            if problems:
-                raise ValueError(f"{path}: {problems[0]}")
-        return value
+        return check_provenance(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Policy":
@@ -290,9 +285,7 @@ class Policy(Strict):
             raise ValueError("exam_report_grace_days cannot exceed late_event_days: a report past the horizon is too late anyway")
         if self.violation_memory_days < self.late_event_days + self.appeals.window_days:
             raise ValueError("violation_memory_days must cover late_event_days + appeals.window_days, or a late appeal could find its violation forgotten")
-        unnamed = unnamed_paths(self.provenance, self.rules_data())
-        if unnamed:
-            raise ValueError(f"provenance names nothing in this policy: {', '.join(unnamed)}")
+        check_paths_name_something(self.provenance, self.rules_data())
         return self
 
     def rules_data(self) -> dict:

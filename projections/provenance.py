@@ -157,3 +157,19 @@ def sourced(provenance: dict[str, str], rules: dict) -> list[Sourced]:
 def unsourced(provenance: dict[str, str], rules: dict) -> list[str]:
     """Numbers and choices no provenance path covers."""
     return [s.path for s in sourced(provenance, rules) if s.citation is None]
+
+
+def check_provenance(provenance: dict[str, str]) -> dict[str, str]:
+    """A policy model's validator: every path well formed, every citation pinned to checkable words."""
+    for path, citation in provenance.items():
+        parse_path(path)
+        problems = citation_problems(citation)
+        if problems:
+            raise ValueError(f"{path}: {problems[0]}")
+    return provenance
+
+
+def check_paths_name_something(provenance: dict[str, str], rules: dict) -> None:
+    unnamed = unnamed_paths(provenance, rules)
+    if unnamed:
+        raise ValueError(f"provenance names nothing in this policy: {', '.join(unnamed)}")

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from projections.provenance import NOT_RULES, citation_problems, parse_path, unnamed_paths
+from projections.provenance import NOT_RULES, check_paths_name_something, check_provenance
 from schemas.events import METRIC_MODELS
 
 Severity = Literal["minor", "general", "serious", "especially_serious"]
@@ -147,12 +147,7 @@ class ScorePolicy(Strict):
     @field_validator("provenance")
     @classmethod
     def _citations_well_formed(cls, value: dict[str, str]) -> dict[str, str]:
-        for path, citation in value.items():
-            parse_path(path)
-            problems = citation_problems(citation)
-            if problems:
-                raise ValueError(f"{path}: {problems[0]}")
-        return value
+        return check_provenance(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ScorePolicy":
@@ -161,9 +156,7 @@ class ScorePolicy(Strict):
         for rule in self.scores.values():
             if rule.violations and rule.violations.window_days > self.violation_memory_days:
                 raise ValueError("violation_memory_days must cover every score's violations.window_days")
-        unnamed = unnamed_paths(self.provenance, self.rules_data())
-        if unnamed:
-            raise ValueError(f"provenance names nothing in this policy: {', '.join(unnamed)}")
+        check_paths_name_something(self.provenance, self.rules_data())
         return self
 
     def rules_data(self) -> dict:
