@@ -49,6 +49,11 @@ class Counts:
         for command in folded.commands:
             self.commands[command.action] += 1
 
+    def skip(self) -> None:
+        """An event of the other projection, read past."""
+        self.read += 1
+        self.skipped += 1
+
     def reject(self, reason: str) -> None:
         """A line or message refused before it reached the fold (malformed, invalid)."""
         self.read += 1

@@ -218,11 +218,11 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
     async def fold_one(event, batch: FoldBatches):
         """Fold one journal record on top of this batch's earlier decisions; refusals go to the dead letters."""
         message = event.message
-        metrics.fold_received += 1
+        counts = metrics.fold
         try:
             journal_event = decode_trusted(message.value)
             if journal_event["type"] in METRIC_TYPES:  # the score agent's alone
-                metrics.skipped += 1
+                counts.skip()
                 return None
             key = journal_event["creator_id"].encode()
             state = batch.earlier(key)
@@ -233,34 +233,21 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
             folded = fold(state, journal_event, rulebooks)
         except Exception as error:  # a journal record we cannot fold must not stop the others
             log.exception("fold failed on %s[%s]@%s", message.topic, message.partition, message.offset)
-            metrics.rejected["fold_error"] += 1
+            counts.reject("fold_error")
             await reject(Rejection("fold_error", repr(error)), message)
             return None
         outcome = folded.outcome
         folded.state.position = max(folded.state.position, message.offset)
         commands = [encode(command) for command in folded.commands]
-        for command in folded.commands:
-            metrics.commands[command.action] += 1
         if redelivered and (outcome.status == "duplicate" or outcome.reason == "too_late"):
             # Past the horizon by now, it would be refused as too_late: counted, not dead-lettered.
             metrics.redelivered += 1
             return key, folded.state, commands
-        if outcome.status == "duplicate":
-            metrics.duplicates += 1
-            return key, folded.state, commands
-        if outcome.status == "folded":
-            metrics.folded += 1
-        elif outcome.status == "held":
-            metrics.held += 1
-        else:
-            metrics.rejected[outcome.reason] += 1
+        counts.record(folded)  # the same bookkeeping as `tally replay`
+        if outcome.status == "rejected":
             await reject(Rejection(outcome.reason, f"event {journal_event['event_id']} refused by the fold"), message)
         for resolution in outcome.resolved:
-            metrics.held -= 1
-            if resolution.status == "folded":
-                metrics.folded += 1
-            else:
-                metrics.rejected[resolution.reason] += 1
+            if resolution.status != "folded":
                 # The held event itself is in the journal already; this record names it and says why it is refused now.
                 refusal = Rejection(resolution.reason, f"held event {resolution.event_id} refused when event {journal_event['event_id']} arrived")
                 metrics.deadlettered[refusal.reason] += 1

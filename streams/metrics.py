@@ -33,21 +33,14 @@ class Metrics:
     """by reason (intake and fold refusals alike)"""
     intake_waited_out: int = 0
     """input records journaled while a partition they waited for still had records to read (the alignment's bound)"""
-    fold_received: int = 0
-    folded: int = 0
+    fold: Counts = field(default_factory=Counts)
+    """the penalty fold's counts, kept as `tally replay` keeps them (read = folded + held + duplicates + rejected +
+    skipped, held events moving on as they resolve; rejected by reason, commands by action); skipped are journal
+    records for the other projection (metric reports)"""
     folded_batches: int = 0
     """batches whose commands were acknowledged and states recorded"""
-    duplicates: int = 0
     redelivered: int = 0
-    skipped: int = 0
-    """journal records for another projection (metric reports): the penalty fold reads past them"""
-    """journal records delivered again after a restart, already folded into the stored state"""
-    held: int = 0
-    """events held now: they name a violation or appeal not yet known"""
-    rejected: Counter = field(default_factory=Counter)
-    """fold rejections, by reason"""
-    commands: Counter = field(default_factory=Counter)
-    """by action"""
+    """journal records delivered again after a restart, already folded into the stored state (not in `fold`)"""
     deadlines: Counter = field(default_factory=Counter)
     """deadline events published, by type"""
     fold_latency: Histogram = field(default_factory=Histogram)
@@ -63,14 +56,14 @@ class Metrics:
             "journaled": dict(self.journaled),
             "deadlettered": dict(self.deadlettered),
             "intake_waited_out": self.intake_waited_out,
-            "fold_received": self.fold_received,
-            "folded": self.folded,
-            "duplicates": self.duplicates,
+            "fold_received": self.fold.read + self.redelivered,
+            "folded": self.fold.folded,
+            "duplicates": self.fold.duplicates,
             "redelivered": self.redelivered,
-            "skipped": self.skipped,
-            "held": self.held,
-            "rejected": dict(self.rejected),
-            "commands": dict(self.commands),
+            "skipped": self.fold.skipped,
+            "held": self.fold.held,
+            "rejected": dict(self.fold.rejected),
+            "commands": dict(self.fold.commands),
             "deadlines": dict(self.deadlines),
             "scores": self.scores.as_dict(),
         }
@@ -91,18 +84,18 @@ class Metrics:
         family("tally_deadletter_total", "counter", "Messages dead-lettered, by reason.", by("reason", self.deadlettered))
         family("tally_intake_waited_out_total", "counter", "Input records journaled before a partition they waited for was read.",
                [("", self.intake_waited_out)])
-        family("tally_fold_received_total", "counter", "Journal events read by the fold.", [("", self.fold_received)])
-        family("tally_events_folded_total", "counter", "Journal events folded.", [("", self.folded)])
-        family("tally_events_duplicate_total", "counter", "Journal events folded before (same event_id).", [("", self.duplicates)])
+        family("tally_fold_received_total", "counter", "Journal events read by the fold.", [("", self.fold.read + self.redelivered)])
+        family("tally_events_folded_total", "counter", "Journal events folded.", [("", self.fold.folded)])
+        family("tally_events_duplicate_total", "counter", "Journal events folded before (same event_id).", [("", self.fold.duplicates)])
         family("tally_events_redelivered_total", "counter", "Journal records delivered again after a restart, already folded.",
                [("", self.redelivered)])
         family("tally_events_skipped_total", "counter", "Journal records the penalty fold skipped (metric reports: the scores' own).",
-               [("", self.skipped)])
+               [("", self.fold.skipped)])
         family("tally_partitions_stalled", "gauge", "Input and journal partitions with records waiting and no progress.",
                [("", len(self.stalled))])
-        family("tally_events_held", "gauge", "Journal events held: they name a violation or appeal not yet known.", [("", self.held)])
-        family("tally_events_rejected_total", "counter", "Journal events the fold refused, by reason.", by("reason", self.rejected))
-        family("tally_commands_total", "counter", "Penalty commands sent, by action.", by("action", self.commands))
+        family("tally_events_held", "gauge", "Journal events held: they name a violation or appeal not yet known.", [("", self.fold.held)])
+        family("tally_events_rejected_total", "counter", "Journal events the fold refused, by reason.", by("reason", self.fold.rejected))
+        family("tally_commands_total", "counter", "Penalty commands sent, by action.", by("action", self.fold.commands))
         family("tally_deadline_events_total", "counter", "Deadline events the scheduler published, by type.", by("type", self.deadlines))
         scores = self.scores
         family("tally_score_events_total", "counter", "Journal events read by the operator-score fold, by outcome.",

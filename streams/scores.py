@@ -37,8 +37,7 @@ def attach_scores(app: faust.App, settings: Settings, policy: ScorePolicy, journ
         try:
             journal_event = decode_trusted(message.value)
             if journal_event["type"] not in SCORE_TYPES:
-                counts.skipped += 1
-                counts.read += 1
+                counts.skip()
                 return None
             key = journal_event["creator_id"].encode()
             state: OperatorState | None = batch.earlier(key)

@@ -5,8 +5,8 @@ from streams.metrics import Metrics
 
 def test_exposition_has_counters_by_label_and_a_cumulative_histogram():
     metrics = Metrics()
-    metrics.rejected["unknown_violation_code"] += 2
-    metrics.commands["warn"] += 1
+    metrics.fold.rejected["unknown_violation_code"] += 2
+    metrics.fold.commands["warn"] += 1
     metrics.fold_latency.observe(0.002)
     metrics.fold_latency.observe(3.0)
     text = metrics.prometheus()
