@@ -289,11 +289,16 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
     @app.timer(interval=5.0, name="tally.stall_watch")
     async def watch_for_stalls():
         try:
+            for tp in reactivate_lost_partitions(app):
+                metrics.reactivated += 1
+                log.error("tally: %s:%s was assigned and not paused, but missing from the consumer's active partitions, so "
+                          "never handed to the agents; re-activated", tp.topic, tp.partition)
             metrics.stalled = [f"{t}:{p}" for t, p in stall_watch.observe(time.monotonic(), watched_positions(app))]
         except Exception:  # best effort, like lag: never stop the worker over it
             log.warning("stall watch failed", exc_info=True)
         if metrics.stalled:
-            log.error("tally: partitions stalled (records waiting, no progress for %ss): %s", settings.stall_seconds, metrics.stalled)
+            log.error("tally: partitions stalled (records waiting, no progress for %ss): %s; consumer state: %s",
+                      settings.stall_seconds, metrics.stalled, partition_states(app, metrics.stalled))
 
     @app.page("/live")
     async def live(web_view, request):
@@ -398,6 +403,46 @@ async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedD
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition a keyed record goes to: Kafka's default partitioner (murmur2), as every producer uses."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def reactivate_lost_partitions(app: TallyApp) -> list[TP]:
+    """Faust 0.15.3's flow control can lose a partition after a rebalance: assigned, not paused, yet neither in its
+    active set nor waiting for its buffer to drain, so the records aiokafka fetched for it are never asked for and the
+    agents never see them (the takeover stall of tests/streams/test_cluster.py; faust-streaming issues 175, 629).
+    Such a partition is put back. Only partitions of Tally's stream topics are touched, never table changelogs
+    (recovery pauses and resumes those itself)."""
+    consumer = app.consumer
+    if consumer is None or consumer._active_partitions is None or app.rebalancing or app.in_recovery:
+        return []
+    active = consumer._active_partitions
+    streams = {*app.settings.input_topics, app.settings.topic_journal}
+    lost = [tp for tp in consumer.assignment()
+            if tp.topic in streams and tp not in active and tp not in consumer._paused_partitions and tp not in consumer._buffered_partitions]
+    active.update(lost)
+    return lost
+
+
+def partition_states(app: TallyApp, names: list[str]) -> dict[str, str]:
+    """What the consumer holds of each partition named ('topic:partition'): for the log of a stall, so its cause can be
+    told (not fetched, awaiting a reset, paused, fetched but not delivered to the agents)."""
+    out = {}
+    try:
+        consumer = app.consumer
+        inner = consumer._thread._ensure_consumer()
+        assignment = inner._subscription.subscription.assignment if inner._subscription.subscription else None
+        for name in names:
+            topic, partition = name.rsplit(":", 1)
+            tp = TP(topic, int(partition))
+            state = assignment.state_value(tp) if assignment is not None else None
+            aiokafka = ("not in aiokafka's assignment" if state is None else
+                        f"position {state._position} highwater {state.highwater} paused {state.paused} reset {state._reset_strategy}")
+            channels = len(app.topics._tp_index.get(tp, ())) if hasattr(app.topics, "_tp_index") else "?"
+            out[name] = (f"{aiokafka}; faust read {consumer._read_offset.get(tp)} committed {consumer._committed_offset.get(tp)} "
+                         f"channels {channels} active {tp in (consumer._active_partitions or ())} "
+                         f"flow-buffered {tp in consumer._buffered_partitions} paused {tp in consumer._paused_partitions}")
+    except Exception as error:  # diagnostics only
+        out["error"] = repr(error)
+    return out
 
 
 def paused_partitions(app: TallyApp) -> set:

@@ -41,6 +41,8 @@ class Metrics:
     """batches whose commands were acknowledged and states recorded"""
     redelivered: int = 0
     """journal records delivered again after a restart, already folded into the stored state (not in `fold`)"""
+    reactivated: int = 0
+    """partitions put back in the consumer's active set after Faust's flow control lost them (streams/app.py)"""
     deadlines: Counter = field(default_factory=Counter)
     """deadline events published, by type"""
     fold_latency: Histogram = field(default_factory=Histogram)
@@ -60,6 +62,7 @@ class Metrics:
             "folded": self.fold.folded,
             "duplicates": self.fold.duplicates,
             "redelivered": self.redelivered,
+            "reactivated": self.reactivated,
             "skipped": self.fold.skipped,
             "held": self.fold.held,
             "rejected": dict(self.fold.rejected),
@@ -91,6 +94,8 @@ class Metrics:
                [("", self.redelivered)])
         family("tally_events_skipped_total", "counter", "Journal records the penalty fold skipped (metric reports: the scores' own).",
                [("", self.fold.skipped)])
+        family("tally_partitions_reactivated_total", "counter", "Partitions put back after the consumer's flow control lost them.",
+               [("", self.reactivated)])
         family("tally_partitions_stalled", "gauge", "Input and journal partitions with records waiting and no progress.",
                [("", len(self.stalled))])
         family("tally_events_held", "gauge", "Journal events held: they name a violation or appeal not yet known.", [("", self.fold.held)])

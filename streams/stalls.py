@@ -17,11 +17,14 @@ class StallWatch:
     """Partition -> (read position, when it was last seen to move or to have nothing waiting)."""
 
     def observe(self, now: float, positions: dict) -> list:
-        """`positions`: partition -> (next offset to read, end offset). Returns the stalled partitions, sorted."""
+        """`positions`: partition -> (next offset to read, end offset or None if never fetched). Returns the stalled
+        partitions, sorted."""
         stalled = []
         for partition, (position, end) in positions.items():
             previous = self._seen.get(partition)
-            waiting = end is not None and end > position
+            # An end offset still unknown means the partition was never fetched since it was assigned (a fetch, even of an
+            # empty partition, tells it): as stuck as records waiting (faust-streaming issue 629).
+            waiting = end is None or end > position
             if previous is None or previous[0] != position or not waiting:
                 self._seen[partition] = (position, now)
             elif now - previous[1] >= self.after:

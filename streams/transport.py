@@ -1,5 +1,6 @@
-"""Adjustments to Faust 0.15.3 and aiokafka: a configurable fetch wait, a producer that keeps the metadata of
-every topic it sends to, and no idle second in table start.
+"""Adjustments to Faust 0.15.3 and aiokafka: a configurable fetch wait, a rebalance that does not lose the records
+of partitions with nothing committed, a producer that keeps the metadata of every topic it sends to, and no idle
+second in table start.
 
 The fetch wait:
 
@@ -20,6 +21,21 @@ class LowLatencyConsumerThread(driver.AIOKafkaConsumerThread):
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_max_wait_ms = self.fetch_max_wait_ms
         return consumer
+
+    async def seek_to_committed(self):  # type: ignore[override]
+        """After a rebalance Faust seeks every partition back to its committed offset, because it drops the records
+        fetched before the generation changed. aiokafka's `seek_to_committed` skips a partition with no committed
+        offset, so such a partition stays past the dropped records and they are never delivered: the takeover stall
+        of tests/streams/test_cluster.py (a survivor that had not yet committed its own partitions when the other
+        worker died). A partition with nothing committed starts again from its beginning, as auto_offset_reset
+        "earliest" says; what is read again is folded once (the fold and intake are idempotent). Changelog
+        partitions are left to Faust's recovery."""
+        committed = await super().seek_to_committed()
+        changelogs = self.consumer.app.tables.changelog_topics
+        uncommitted = [tp for tp, offset in committed.items() if not offset and tp.topic not in changelogs]
+        if uncommitted:
+            await self.call_thread(self._ensure_consumer().seek_to_beginning, *uncommitted)
+        return committed
 
 
 class LowLatencyConsumer(driver.Consumer):

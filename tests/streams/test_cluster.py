@@ -1,6 +1,7 @@
 """Two workers in one group: queries are routed to the owner of a creator, and when one worker is killed
 (no goodbye to the group) the other takes its partitions, restores their state from the changelog, and the
-commands still equal a replay of the journal: repeats allowed (same id, same content), nothing lost."""
+commands still equal a replay of the journal: repeats allowed (same id, same content), nothing lost. Nothing
+is done by hand: the survivor must carry on by itself (docs/streams.md, "A survivor that skipped or stalled")."""
 
 import orjson
 import pytest
@@ -37,7 +38,8 @@ def owned(worker) -> set[str]:
 @pytest.fixture(scope="module")
 def cluster(broker, live, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cluster")
-    a = live.settings(broker, tmp, partitions=4, session_timeout=3.0, data_dir=str(tmp / "a"))
+    # stall_seconds: a stall shows in the worker log, with the consumer's view of the partition, well before the test gives up
+    a = live.settings(broker, tmp, partitions=4, session_timeout=3.0, data_dir=str(tmp / "a"), stall_seconds=15)
     b = a.model_copy(update={"web_port": free_port(), "data_dir": str(tmp / "b")})
     workers = [WorkerProcess(a, str(tmp / "a.log")).start(), WorkerProcess(b, str(tmp / "b.log")).start()]
     try:
@@ -90,24 +92,22 @@ def test_a_killed_worker_loses_nothing(cluster, live):
         publish_signed(producer, settings.topic_violations, violation(creator, 2, "inappropriate_content"), "detector.a", key)
     producer.close()
 
+    progress = {}
+
     def recovered():
         journal, expected, replayer = journal_and_expected(settings, rulebooks)
         actual = [orjson.loads(v) for v in read_values(settings, settings.topic_penalties, idle_ms=300)]
         # a killed worker's uncommitted input is read again by b and journaled twice: the fold dedupes it
-        ids = {e["event_id"] for e in journal}
-        done = ids == {f"{c}-e{n}" for c in CREATORS for n in (1, 2)}
-        done = done and {c["command_id"] for c in actual} == {c["command_id"] for c in expected}
-        return done and (expected, actual, replayer)
+        progress["not journaled"] = sorted({f"{c}-e{n}" for c in CREATORS for n in (1, 2)} - {e["event_id"] for e in journal})
+        published = {c["command_id"] for c in actual}
+        progress["commands not published"] = [f"{c['creator_id']} {c['action']} {c['reason']['rule']} {c['reason']['caused_by']}"
+                                              for c in expected if c["command_id"] not in published]
+        return not any(progress.values()) and (expected, actual, replayer)
 
     try:
-        expected, actual, replayer = live.wait(recovered, timeout=45, what="b to take over and fold the second round")
-    except AssertionError:
-        # Known liveness weakness (docs/streams.md): after a SIGKILL takeover the survivor occasionally stops
-        # fetching a taken-over input partition, with its offsets committed correctly. The runbook says: alert
-        # on lag, restart the worker. Doing that here still proves the point of this test: nothing is lost.
-        b.stop()
-        b.start().ready(timeout=90)
-        expected, actual, replayer = live.wait(recovered, timeout=90, what="b, restarted, to fold the second round")
+        expected, actual, replayer = live.wait(recovered, timeout=90, what="b to take over and fold the second round")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; {progress}; b's health: {b.get('/health')[1]}") from None
     by_id = {c["command_id"]: c for c in expected}
     assert all(c == by_id[c["command_id"]] for c in actual)  # repeats, if any, are identical
     for creator in CREATORS:
