@@ -11,6 +11,7 @@ No rule logic lives here: everything about scores and penalties is `projections.
 
 import asyncio
 import logging
+import os
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -288,17 +289,25 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
 
     @app.timer(interval=5.0, name="tally.stall_watch")
     async def watch_for_stalls():
+        stalled: list = []
         try:
             for tp in reactivate_lost_partitions(app):
                 metrics.reactivated += 1
                 log.error("tally: %s:%s was assigned and not paused, but missing from the consumer's active partitions, so "
                           "never handed to the agents; re-activated", tp.topic, tp.partition)
-            metrics.stalled = [f"{t}:{p}" for t, p in stall_watch.observe(time.monotonic(), watched_positions(app))]
+            stalled = stall_watch.observe(time.monotonic(), watched_positions(app))
+            metrics.stalled = [f"{t}:{p}" for t, p in stalled]
         except Exception:  # best effort, like lag: never stop the worker over it
             log.warning("stall watch failed", exc_info=True)
         if metrics.stalled:
             log.error("tally: partitions stalled (records waiting, no progress for %ss): %s; consumer state: %s",
                       settings.stall_seconds, metrics.stalled, partition_states(app, metrics.stalled))
+            stalled_for = stall_watch.longest(time.monotonic(), stalled)
+            if settings.stall_exit_seconds and stalled_for >= settings.stall_exit_seconds:
+                # Nothing restarted it (no supervisor acting on /live): exit, so whatever runs it starts it afresh. Offsets
+                # are committed only for what was done, so the next start resumes there.
+                log.critical("tally: stalled for %.0f s; exiting with status 70 for the supervisor to restart the worker", stalled_for)
+                os._exit(70)
 
     @app.page("/live")
     async def live(web_view, request):
@@ -476,11 +485,13 @@ def watched_positions(app: TallyApp) -> dict[tuple[str, int], tuple[int, int | N
 
 
 def update_lag(app: TallyApp) -> None:
+    """Lag of the input and journal partitions this worker reads (changelogs are the tables' business: a standby
+    replica never "reads" them as a stream), and the commit gap: records read whose offsets are not committed yet."""
     try:
-        lag = {}
-        for key, o in consumer_offsets(app).items():
-            if o["end"] is not None:
-                lag[key] = max(0, o["end"] - (o["read"] + 1 if o["read"] is not None else 0))
-        app.metrics.lag = lag
+        offsets = consumer_offsets(app)
+        watched = watched_positions(app)
+        app.metrics.lag = {key: max(0, end - position) for key, (position, end) in watched.items() if end is not None}
+        app.metrics.commit_gap = {key: max(0, position - (offsets[key]["committed"] or 0))
+                                  for key, (position, _) in watched.items() if offsets[key]["read"] is not None}
     except Exception:  # lag is best effort; never fail a scrape
         log.warning("consumer lag unavailable", exc_info=True)

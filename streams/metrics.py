@@ -49,6 +49,9 @@ class Metrics:
     scores: Counts = field(default_factory=Counts)
     """the operator-score fold's counts (read = folded + duplicates + rejected + skipped); its commands by action"""
     lag: dict[tuple[str, int], int] = field(default_factory=dict)
+    """input and journal partitions: records beyond what was read (at the last scrape)"""
+    commit_gap: dict[tuple[str, int], int] = field(default_factory=dict)
+    """input and journal partitions: records read but not committed yet (at the last scrape)"""
     stalled: list[str] = field(default_factory=list)
     """input and journal partitions with records waiting and no progress for stall_seconds"""
 
@@ -108,7 +111,9 @@ class Metrics:
                 ('{status="rejected"}', sum(scores.rejected.values())), ('{status="skipped"}', scores.skipped)])
         family("tally_resource_commands_total", "counter", "Resource commands sent (operator scores), by action.", by("action", scores.commands))
         lag = [(f'{{topic="{_escape(t)}",partition="{p}"}}', v) for (t, p), v in sorted(self.lag.items())]
-        family("tally_consumer_lag", "gauge", "Messages behind the end of each assigned partition (at last scrape).", lag)
+        family("tally_consumer_lag", "gauge", "Records beyond what was read, per input and journal partition (at last scrape).", lag)
+        gap = [(f'{{topic="{_escape(t)}",partition="{p}"}}', v) for (t, p), v in sorted(self.commit_gap.items())]
+        family("tally_commit_gap", "gauge", "Records read but not committed yet, per input and journal partition (at last scrape).", gap)
         h = self.fold_latency
         out.append("# HELP tally_fold_seconds Time to fold one journal event and send its commands.")
         out.append("# TYPE tally_fold_seconds histogram")

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     """A partition of the inputs or the journal with records waiting and no progress for this long is named as stalled
     on /health, and /live answers 503 so that the worker's supervisor restarts it (offsets are committed only for
     what was done: a restart resumes where it stopped)."""
+    stall_exit_seconds: float = 600.0
+    """The last resort when nothing restarts a stalled worker: once a partition has been stalled this long, the worker
+    exits with status 70 so that whatever runs it starts it afresh. 0 never exits."""
 
     # Topics -----------------------------------------------------------------
     topic_violations: str = "creator.violations"

@@ -32,3 +32,7 @@ class StallWatch:
         for gone in [p for p in self._seen if p not in positions]:  # revoked
             del self._seen[gone]
         return sorted(stalled)
+
+    def longest(self, now: float, stalled: list) -> float:
+        """How long the longest-stalled of `stalled` has gone without progress, in seconds (0 if none)."""
+        return max((now - self._seen[p][1] for p in stalled if p in self._seen), default=0.0)

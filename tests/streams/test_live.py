@@ -263,3 +263,9 @@ def test_metrics_are_prometheus_text(world):
     assert 'tally_deadletter_total{reason="bad_signature"} 1' in text
     assert "tally_fold_seconds_count" in text and "tally_consumer_lag" in text
     assert 'tally_commands_total{action="lift"}' in text
+    # an idle, caught-up worker: no lag on any input or journal partition, and changelogs are not counted
+    settle(world)
+    world.live.wait(lambda: "tally_consumer_lag{" in (t := world.worker.get("/metrics")[1]) and all(
+        line.endswith(" 0") for line in t.splitlines() if line.startswith("tally_consumer_lag{")), timeout=30, what="lag 0 everywhere")
+    lag_lines = [line for line in world.worker.get("/metrics")[1].splitlines() if line.startswith("tally_consumer_lag{")]
+    assert lag_lines and not any("changelog" in line for line in lag_lines)

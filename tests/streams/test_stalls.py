@@ -31,3 +31,12 @@ def test_a_partition_never_fetched_since_it_was_assigned_is_stalled_after_the_bo
     assert watch.observe(0, {"in:1": (3, None)}) == []
     assert watch.observe(31, {"in:1": (3, None)}) == ["in:1"]
     assert watch.observe(32, {"in:1": (3, 3)}) == []  # fetched at last: nothing waiting
+
+
+def test_the_longest_stall_is_measured_from_the_last_progress():
+    watch = StallWatch(after=10)
+    watch.observe(0, {"in:0": (5, 10), "in:1": (1, 2)})
+    watch.observe(6, {"in:0": (5, 10), "in:1": (2, 3)})
+    stalled = watch.observe(15, {"in:0": (5, 10), "in:1": (2, 3)})
+    assert stalled == ["in:0"] and watch.longest(15, stalled) == 15
+    assert watch.longest(15, []) == 0
