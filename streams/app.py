@@ -84,6 +84,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
         topic_replication_factor=settings.replication,
         table_standby_replicas=settings.standby_replicas,
         consumer_auto_offset_reset="earliest",
+        consumer_group_instance_id=settings.instance_id,
         stream_wait_empty=True,
         TableManager=PromptTableManager,
         web_enabled=True,

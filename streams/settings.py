@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     """Bootstrap servers, Faust style: `kafka://host1:9092;host2:9092`."""
     app_id: str = "tally"
     """Faust app id: the consumer group and the prefix of the table changelog topic. One per deployment."""
+    instance_id: str | None = None
+    """Static group membership (KIP-345): a stable name per worker (e.g. its host name). A worker restarted under the
+    same name takes its partitions back at once instead of waiting for its dead predecessor's session to expire.
+    Each running worker needs its own. None: dynamic membership."""
     sasl_username: str | None = None
     """SASL user. Set it (with the password) to authenticate to the broker; passed to Faust's broker_credentials.
     Configuration only: the embedded tansu broker cannot run SCRAM, so this path is untested here."""

@@ -109,3 +109,12 @@ def test_a_bad_setting_is_one_line_and_exit_2():
                           cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["tally: TALLY_PARTITIONS: Input should be a valid integer, unable to parse string as an integer (tally config shows the settings)"]
+
+
+def test_an_instance_id_gives_the_worker_static_group_membership(tmp_path):
+    """TALLY_INSTANCE_ID reaches the consumer as its group.instance.id (bench/restart.py measures what it buys)."""
+    from streams.app import build_app
+
+    app = build_app(Settings(_env_file=None, data_dir=str(tmp_path), instance_id="worker-7"))
+    assert app.conf.consumer_group_instance_id == "worker-7"
+    assert build_app(Settings(_env_file=None, data_dir=str(tmp_path / "b"))).conf.consumer_group_instance_id is None
