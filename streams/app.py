@@ -2,11 +2,11 @@
 
 - intake agents (one per input topic): raw bytes -> admit() -> journal, or dead letter;
 - the fold agent (journal, concurrency 1): table state -> fold() -> commands (acked) -> table;
-- the score agent (journal, concurrency 1, streams/scores.py): operator score states -> resource commands;
+  and, for score events, operator score states -> resource commands (streams/scores.py);
 - the scheduler (timer): due deadlines of local creators -> deadline events into the journal;
 - web views: /creators/{id} and /creators/{id}/scores (table-routed), /health, /metrics.
 
-No rule logic lives here: everything about scores and penalties is `projections.fold`.
+No rule logic lives here: everything about scores and penalties is `projections.fold` and `projections.scores.fold`.
 """
 
 import asyncio
@@ -37,7 +37,7 @@ from streams.clock import Clock, file_clock, wall_clock
 from streams.connection import faust_credentials
 from streams.intake import admit, dead_letter
 from streams.metrics import Metrics
-from streams.scores import attach_scores, operator_view
+from streams.scores import PROJECTION as SCORES, LiveScores, operator_view
 from streams.settings import STATE_TABLE, Settings
 from streams.stalls import StallWatch
 from streams.transport import LowLatencyTransport, PromptTableManager
@@ -122,6 +122,9 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
         metrics.deadlettered[rejection.reason] += 1
         return await send(deadletter, message.key, record)
 
+    live_scores = LiveScores(app, settings, score_policy, metrics, reject)
+    scores = live_scores.table
+
     # Intake -------------------------------------------------------------------
     # One agent reads the three co-partitioned input topics and journals, per partition number, the record with
     # the smallest event time first (streams/alignment.py): a catch-up journals each creator's events in order.
@@ -199,35 +202,66 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
         # The acknowledgement protocol is streams.batches.FoldBatches: commands acknowledged by the broker,
         # then states recorded, then events acked. A batch ends when it is full or nothing more is waiting,
         # so a lone event is not delayed.
-        async def store(event, key: bytes, state: CreatorState) -> None:
+        async def store(event, projection: str, key: bytes, state) -> None:
             stream._set_current_event(event)  # a table write goes to the changelog partition of the current event
-            states[key] = warm_states.store(key, state, rulebooks)
+            if projection == SCORES:
+                live_scores.store(key, state)
+            else:
+                states[key] = warm_states.store(key, state, rulebooks)
 
-        async def send_command(key: bytes, command: bytes):
+        async def send_command(key: bytes, command):
+            if isinstance(command, tuple):  # ("resources", bytes): a score decision's
+                return await send(resources, key, command[1])
             return await send(penalties, key, command)
 
         batches = FoldBatches(fold_one, send_command, store, stream.ack, settings.fold_batch_max)
+        open_batches.append(batches)
         async for event in stream.noack().events():
-            await batches.take(event)
+            await batches.take(event, time.monotonic())
             if batches.full or stream.channel.empty():
                 started = time.perf_counter()
                 count = await batches.settle()
+                if not count:  # the idle timer settled it first
+                    continue
                 metrics.folded_batches += 1
                 if metrics.folded_batches == 1:
                     log.warning("tally: first events folded")
                 metrics.fold_latency.observe((time.perf_counter() - started) / count)
 
+    open_batches: list[FoldBatches] = []
+    """The fold agent's batches (one per agent start), for the idle timer."""
+
+    @app.timer(interval=0.05, name="tally.settle_idle_batches")
+    async def settle_idle_batches():
+        """A batch left open when its agent's channel was cleared (a rebalance) is settled here (FoldBatches.settle_if_idle)."""
+        for batches in list(open_batches):
+            try:
+                await batches.settle_if_idle(time.monotonic(), 0.05)
+            except Exception:  # retried at the next tick
+                log.exception("settling an idle batch failed")
+
     async def fold_one(event, batch: FoldBatches):
-        """Fold one journal record on top of this batch's earlier decisions; refusals go to the dead letters."""
-        message = event.message
+        """Fold one journal record, for each projection it concerns, on top of this batch's earlier decisions."""
+        try:
+            journal_event = decode_trusted(event.message.value)
+        except Exception as error:  # a journal record we cannot read must not stop the others
+            log.exception("journal record unreadable at %s[%s]@%s", event.message.topic, event.message.partition, event.message.offset)
+            metrics.fold.reject("fold_error")
+            await reject(Rejection("fold_error", repr(error)), event.message)
+            return None
+        decisions = [d for d in (await fold_penalties(journal_event, event.message, batch),
+                                 await live_scores.decide(journal_event, event.message, batch)) if d is not None]
+        return decisions
+
+    async def fold_penalties(journal_event: dict, message, batch: FoldBatches):
+        """The penalty fold's decision for one journal record; refusals go to the dead letters."""
         counts = metrics.fold
         try:
-            journal_event = decode_trusted(message.value)
-            if journal_event["type"] in METRIC_TYPES:  # the score agent's alone
+            if journal_event["type"] in METRIC_TYPES:  # the scores' alone
                 counts.skip()
                 return None
             key = journal_event["creator_id"].encode()
-            state = batch.earlier(key)
+            state = batch.earlier(key, "penalties")
             if state is None:
                 state = warm_states.load(key, states.get(key))
             # Folded into the stored state already, before a restart: delivered again, not new (its commands went then).
@@ -244,7 +278,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
         if redelivered and (outcome.status == "duplicate" or outcome.reason == "too_late"):
             # Past the horizon by now, it would be refused as too_late: counted, not dead-lettered.
             metrics.redelivered += 1
-            return key, folded.state, commands
+            return "penalties", key, folded.state, commands
         counts.record(folded)  # the same bookkeeping as `tally replay`
         if outcome.status == "rejected":
             await reject(Rejection(outcome.reason, f"event {journal_event['event_id']} refused by the fold"), message)
@@ -256,10 +290,8 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
                 record = dead_letter(refusal, topic=message.topic, partition=message.partition, offset=message.offset,
                                      key=message.key, value=None, headers=None)
                 await send(deadletter, message.key, record)
-        return key, folded.state, commands
+        return "penalties", key, folded.state, commands
 
-    # Operator scores: a second projection of the same journal ---------------------------
-    scores = attach_scores(app, settings, score_policy, journal, resources, metrics, send, reject)
 
     # Scheduler ----------------------------------------------------------------
     @app.timer(interval=settings.scheduler_interval, name="tally.scheduler")

@@ -21,56 +21,70 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from projections.state import CreatorState
 
-Folded = tuple[bytes, CreatorState, list[bytes]]
-"""What folding one event decided: the creator key, the creator's state after it, the commands (encoded)."""
+Folded = tuple[str, bytes, Any, list[Any]]
+"""What folding one event decided for one projection: its name, the creator key, the state after it, the commands
+(as `send` takes them). `fold` returns one, a list (one per projection the record concerns), or None."""
 
 
 class FoldBatches:
     def __init__(
         self,
         fold: Callable[[Any, "FoldBatches"], Awaitable[Folded | None]],
-        send: Callable[[bytes, bytes], Awaitable[Awaitable[Any]]],
-        store: Callable[[Any, bytes, CreatorState], Awaitable[None]],
+        send: Callable[[bytes, Any], Awaitable[Awaitable[Any]]],
+        store: Callable[[Any, str, bytes, Any], Awaitable[None]],
         ack: Callable[[Any], Awaitable[None]],
         max_batch: int,
     ):
         """`fold(event, batch)`: what folding the event decided, on top of `batch.earlier(key)` if the batch has
         touched its creator; None if there is no state to record (it could not be folded and was dead-lettered). `send(key, command)` returns the future of the broker's acknowledgement.
-        `store(event, key, state)` writes the table; `ack(event)` lets its offset be committed."""
+        `store(event, projection, key, state)` writes that projection's table; `ack(event)` lets its offset be committed."""
         self.fold, self.send, self.store, self.ack, self.max_batch = fold, send, store, ack, max_batch
+        self.lock = asyncio.Lock()
+        """`take` and `settle` one at a time: the agent takes and settles, and `settle_if_idle` may settle from a timer."""
+        self.last_take = 0.0
         self.events: list[Any] = []
         self.acks: list[Awaitable[Any]] = []
-        self.decided: dict[bytes, tuple[Any, CreatorState]] = {}
-        """Creator key -> (the latest event of theirs in the batch, their state after it)."""
+        self.decided: dict[tuple[str, bytes], tuple[Any, Any]] = {}
+        """(projection, creator key) -> (the latest event of theirs in the batch, their state after it). One journal
+        record can decide a state of each projection (a violation weighs on the penalties and on the scores)."""
 
     @property
     def full(self) -> bool:
         return len(self.events) >= self.max_batch
 
-    def earlier(self, key: bytes) -> CreatorState | None:
-        """A creator's state as this batch left it, or None if the batch has not touched them."""
-        decided = self.decided.get(key)
+    def earlier(self, key: bytes, projection: str = "penalties") -> Any:
+        """A creator's state (of a projection) as this batch left it, or None if the batch has not touched it."""
+        decided = self.decided.get((projection, key))
         return decided[1] if decided is not None else None
 
-    async def take(self, event: Any) -> None:
-        self.events.append(event)
-        folded = await self.fold(event, self)
-        if folded is None:
-            return
-        key, state, commands = folded
-        self.decided[key] = (event, state)  # the fold updated the state in place: this batch's to store
-        for command in commands:
-            self.acks.append(await self.send(key, command))
+    async def take(self, event: Any, now: float = 0.0) -> None:
+        async with self.lock:
+            self.last_take = now
+            self.events.append(event)
+            folded = await self.fold(event, self)
+            for projection, key, state, commands in ([] if folded is None else [folded] if isinstance(folded, tuple) else folded):
+                self.decided[(projection, key)] = (event, state)  # the fold updated the state in place: this batch's to store
+                for command in commands:
+                    self.acks.append(await self.send(key, command))
 
     async def settle(self) -> int:
-        """Steps 2 to 4 for the batch so far; returns how many events it held."""
-        events, acks, decided = self.events, self.acks, self.decided
-        self.events, self.acks, self.decided = [], [], {}
-        await asyncio.gather(*acks)
-        for key, (event, state) in decided.items():
-            await self.store(event, key, state)
-        for event in events:
-            await self.ack(event)
-        return len(events)
+        """Steps 2 to 4 for the batch so far; returns how many events it held (0 if another settle took them)."""
+        async with self.lock:
+            events, acks, decided = self.events, self.acks, self.decided
+            self.events, self.acks, self.decided = [], [], {}
+            await asyncio.gather(*acks)
+            for (projection, key), (event, state) in decided.items():
+                await self.store(event, projection, key, state)
+            for event in events:
+                await self.ack(event)
+            return len(events)
+
+    async def settle_if_idle(self, now: float, idle: float) -> int:
+        """Settle a batch nothing was added to for `idle` seconds. The agent settles when its channel is empty; but a
+        rebalance clears the channel after the agent decided not to settle (more events were waiting), and then waits
+        for every taken event to be acknowledged while no new event comes: without this, the batch is never settled,
+        the rebalance never ends and the group stalls (found by bench/kill_loop.py)."""
+        if self.events and now - self.last_take >= idle:
+            return await self.settle()
+        return 0

@@ -73,7 +73,7 @@ class Worker:
         if state is None and key in self.broker.table:
             state = from_bytes(self.broker.table[key])
         folded = fold(state, event, RULEBOOKS)
-        return key, folded.state, [encode(command) for command in folded.commands]
+        return "penalties", key, folded.state, [encode(command) for command in folded.commands]
 
     async def send(self, key: bytes, command: bytes):
         self.step()
@@ -86,7 +86,7 @@ class Worker:
             self.in_flight.remove(command)
             self.broker.log.append(command)
 
-    async def store(self, offset: int, key: bytes, state) -> None:
+    async def store(self, offset: int, projection: str, key: bytes, state) -> None:
         self.step()
         self.broker.table[key] = to_bytes(compact(state, RULEBOOKS))
 
@@ -151,3 +151,36 @@ def test_a_crash_at_any_step_loses_nothing_and_repeats_only_ids(deliver_in_fligh
             assert by_id.setdefault(orjson.loads(command)["command_id"], command) == command
         assert standing(broker) == standing(CLEAN), f"crash at step {crash_at}"
         assert broker.committed == len(JOURNAL)
+
+
+def test_a_batch_left_open_is_settled_once_idle_and_only_once():
+    """A rebalance clears the agent's channel after it chose not to settle (more events were waiting); the rebalance
+    then waits for every taken event to be acknowledged. The idle timer settles the batch, and the agent's own later
+    settle finds nothing left to do."""
+    acked, stored, sent = [], [], []
+
+    async def fold_one(event, batch):
+        return "penalties", event.encode(), {"state of": event}, [f"command for {event}".encode()]
+
+    async def send(key, command):
+        sent.append(command)
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+    async def store(event, projection, key, state):
+        stored.append(key)
+
+    async def ack(event):
+        acked.append(event)
+
+    async def scenario():
+        batches = FoldBatches(fold_one, send, store, ack, max_batch=100)
+        await batches.take("e1", now=10.0)
+        await batches.take("e2", now=10.01)
+        assert await batches.settle_if_idle(10.03, idle=0.05) == 0  # not idle yet
+        assert await batches.settle_if_idle(10.07, idle=0.05) == 2
+        assert await batches.settle() == 0 and await batches.settle_if_idle(20.0, idle=0.05) == 0
+
+    asyncio.run(scenario())
+    assert acked == ["e1", "e2"] and stored == [b"e1", b"e2"] and len(sent) == 2
