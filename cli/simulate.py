@@ -44,14 +44,9 @@ def run(args: argparse.Namespace) -> int:
         candidate = candidate.replacing(policy)
         old = next((rb.policy for rb in baseline if rb.key == policy.key), None)
         names.append((f"{old.key} {old.version}" if old else f"(none for {policy.key})", f"{policy.key} {policy.version}"))
-    events = events_only(journal(args), lambda n, r: print(f"journal position {n}: rejected, {r.reason}: {r.detail}", file=sys.stderr))
+    events = journal_events(args)
     sim = simulate(events, baseline, candidate, ", ".join(b for b, _ in names), ", ".join(c for _, c in names))
-    if args.json:
-        sys.stdout.buffer.write(encode(sim.as_dict()) + b"\n")
-    else:
-        for line in simulation_text(sim, None if args.limit == 0 else args.limit):
-            print(line)
-    return 0
+    return print_simulation(args, sim, simulation_text)
 
 
 def run_scores(args: argparse.Namespace) -> int:
@@ -60,11 +55,20 @@ def run_scores(args: argparse.Namespace) -> int:
     if len(args.policy) != 1:
         raise CommandLineError("--projection scores compares one candidate score policy: give --policy once")
     baseline, candidate = load_score_policy_option(args.score_policy), load_score_policy_option(args.policy[0])
-    events = events_only(journal(args), lambda n, r: print(f"journal position {n}: rejected, {r.reason}: {r.detail}", file=sys.stderr))
-    sim = simulate_scores(events, baseline, candidate)
+    events = journal_events(args)
+    return print_simulation(args, simulate_scores(events, baseline, candidate), score_simulation_text)
+
+
+def journal_events(args: argparse.Namespace):
+    """The journal's events; a record that does not validate is reported on stderr and left out."""
+    return events_only(journal(args), lambda n, r: print(f"journal position {n}: rejected, {r.reason}: {r.detail}", file=sys.stderr))
+
+
+def print_simulation(args: argparse.Namespace, sim, as_text) -> int:
+    """--json: the whole difference as one object; else the text, lists capped by --limit (0: all)."""
     if args.json:
         sys.stdout.buffer.write(encode(sim.as_dict()) + b"\n")
     else:
-        for line in score_simulation_text(sim, None if args.limit == 0 else args.limit):
+        for line in as_text(sim, None if args.limit == 0 else args.limit):
             print(line)
     return 0
