@@ -22,7 +22,7 @@ def add_kafka_options(parser: argparse.ArgumentParser, from_kafka: bool = True, 
     if topic:
         parser.add_argument("--topic", help="journal topic (overrides TALLY_TOPIC_JOURNAL; default creator.journal)")
     parser.add_argument("--penalties-topic", help="penalties topic (overrides TALLY_TOPIC_PENALTIES; default creator.penalties)")
-    parser.add_argument("--drain", action="store_true", help="read past the end offsets taken at start until the topic is idle (topics written with multi-record batches on tansu)")
+    parser.add_argument("--drain", action="store_true", help="also read what is appended after the end offsets taken at start, until the topic is idle for a second")
 
 
 def journal(args: argparse.Namespace, source: str | None = None, trusted: bool | None = None) -> Iterator[tuple[int, dict[str, Any] | Rejection]]:

@@ -9,13 +9,13 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from streams.connection import kafka_python_options
+from streams.connection import Broker, kafka_python_options
 from streams.settings import Settings
 from streams.signing import signed_headers
 
 
 def producer(settings: Settings) -> KafkaProducer:
-    # One record per batch: tansu misreports end offsets of multi-record batches.
+    # Batched: Tally's readers go by fetch high watermarks, right on tansu even for multi-record batches.
     return KafkaProducer(linger_ms=0, batch_size=max(1, settings.producer_max_batch_size), acks="all", **kafka_python_options(settings))
 
 
@@ -69,30 +69,17 @@ def read_topic(settings: Settings, topic: str, *, follow: bool = False, idle_ms:
         consumer.close()
 
 
-def read_values(settings: Settings, topic: str, idle_ms: int = 2000, timeout: float = 30.0) -> list[bytes]:
+def read_values(settings: Broker, topic: str, idle_ms: int = 2000, timeout: float = 30.0) -> list[bytes]:
     """Every value in `topic` up to its end offsets as of the call, partitions in ascending order, each in offset
-    order. Exact as long as producers send one record per batch (see `producer`); `idle_ms` is unused, kept for callers."""
-    import time
+    order (streams.journal_reader.TopicReader); [] if there is no such topic. `idle_ms` and `timeout` are unused,
+    kept for callers."""
+    from streams.journal_reader import TopicNotFound, TopicReader
 
-    consumer = KafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=20, **kafka_python_options(settings))
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        if not tps:
-            return []
-        ends = consumer.end_offsets(tps)
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        got: dict[int, list[bytes]] = {tp.partition: [] for tp in tps}
-        deadline = time.monotonic() + timeout
-        while any(consumer.position(tp) < ends[tp] for tp in tps):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {topic} to its end offsets {ends}")
-            for tp, records in consumer.poll(timeout_ms=200).items():
-                got[tp.partition].extend(r.value for r in records if r.offset < ends[tp])
-        return [value for p in sorted(got) for value in got[p]]
-    finally:
-        consumer.close()
+        with TopicReader(settings, topic) as reader:
+            return [record.value for record in reader]
+    except TopicNotFound:
+        return []
 
 
 def publish_lines(prod: KafkaProducer, settings: Settings, lines: Iterable[bytes], topic: str | None, source: str | None,

@@ -10,10 +10,11 @@ file gives the same bytes as replaying the topic.
 How far: the end offsets are taken once, at start; records appended later are not read.
 No consumer group, nothing committed: an audit leaves no trace on the cluster.
 
-tansu quirk (BRIEF): when one produce batch carries several records, tansu reports the end
-offset as the last batch's base offset + 1, so a snapshot read would stop short. Tally's own
-producers send one record per batch against tansu, and `read` then is exact. For topics written
-otherwise, `drain=True` reads past the snapshot until the partition stays idle for `idle_ms`.
+The end offsets are the high watermarks of fetch responses, not ListOffsets' answers: when one
+produce batch carries several records, tansu answers ListOffsets with the last batch's base
+offset + 1 (BRIEF), which would stop a read short, while its fetch responses carry the true high
+watermark. `drain=True` also reads what is appended after the snapshot, until the partition stays
+idle for `idle_ms`.
 """
 
 import asyncio
@@ -80,7 +81,7 @@ class TopicReader:
         numbers = self.consumer.partitions_for_topic(self.topic) or set()
         self.partitions = [TopicPartition(self.topic, n) for n in sorted(numbers)]
         self.begin = await self.consumer.beginning_offsets(self.partitions)
-        self.end = await self.consumer.end_offsets(self.partitions)
+        self.end = await fetched_end_offsets(self.broker, self.partitions)
         self.total = sum(max(0, self.end[tp] - self.begin[tp]) for tp in self.partitions)
 
     def __iter__(self) -> Iterator[Record]:
@@ -121,6 +122,29 @@ class TopicReader:
         if self.consumer is not None:
             self.loop.run_until_complete(self.consumer.stop())
         self.loop.close()
+
+
+async def fetched_end_offsets(broker: Broker, partitions: list[Any], timeout: float = 30.0) -> dict[Any, int]:
+    """Each partition's end offset as a fetch response reports it (the high watermark), keyed as given (any
+    (topic, partition) pairs). A probe consumer seeks to where ListOffsets says the end is (at most the true end: on
+    tansu, the last batch's base offset + 1) and fetches from there, a few bytes at most per partition."""
+    tps = [TopicPartition(topic, partition) for topic, partition in partitions]
+    probe = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, fetch_max_wait_ms=5, max_partition_fetch_bytes=1,
+                             fetch_max_bytes=1, request_timeout_ms=30_000, **aiokafka_options(broker))
+    await probe.start()
+    try:
+        listed = await probe.end_offsets(tps)
+        probe.assign(tps)
+        for tp in tps:
+            probe.seek(tp, max(0, listed[tp] - 1))
+        deadline = asyncio.get_running_loop().time() + timeout
+        while any(probe.highwater(tp) is None for tp in tps):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"no fetch response for {[tp for tp in tps if probe.highwater(tp) is None]}")
+            await probe.getmany(*tps, timeout_ms=100)
+        return {given: max(listed[tp], probe.highwater(tp)) for given, tp in zip(partitions, tps)}
+    finally:
+        await probe.stop()
 
 
 def progress_bar(total: int, what: str, enabled: bool | None = None):

@@ -81,9 +81,9 @@ class Settings(BaseSettings):
     """The fold agent awaits the acknowledgements of up to this many events' commands together (before recording
     any of their states). A batch also ends whenever no more journal records are waiting, so a lone event is not
     delayed."""
-    producer_max_batch_size: int = 1
-    """Producer batch size in bytes. 1 (one record per batch) is needed against tansu, which misreports end offsets
-    of multi-record batches and so breaks table recovery; on Apache Kafka raise it (Faust's default is 16384)."""
+    producer_max_batch_size: int = 65_536
+    """Producer batch size in bytes, per partition and request: commands, journal records, changelog records and
+    dead letters are sent in batches of up to this size. 1 sends one record per request and partition (slow)."""
 
     intake_max_idle: float = 2.0
     """The bound of the event-time alignment of the input topics (docs/streams.md): intake holds records back while an

@@ -1,6 +1,6 @@
 """Adjustments to Faust 0.15.3 and aiokafka: a configurable fetch wait, a rebalance that does not lose the records
-of partitions with nothing committed, a producer that keeps the metadata of every topic it sends to, and no idle
-second in table start.
+of partitions with nothing committed, table recovery up to the true end of a changelog, a producer that keeps the
+metadata of every topic it sends to, and no idle second in table start.
 
 The fetch wait:
 
@@ -36,6 +36,19 @@ class LowLatencyConsumerThread(driver.AIOKafkaConsumerThread):
         if uncommitted:
             await self.call_thread(self._ensure_consumer().seek_to_beginning, *uncommitted)
         return committed
+
+
+    async def _highwaters(self, partitions):  # type: ignore[override]
+        """The end offsets Faust restores tables up to, from fetch responses rather than ListOffsets: tansu answers
+        ListOffsets with the last batch's base offset + 1 (BRIEF), so a changelog written in multi-record batches
+        would be restored only in part (and Faust can then crash with ConsistencyError). With exact ends, every
+        producer of Tally can batch (TALLY_PRODUCER_MAX_BATCH_SIZE)."""
+        from streams.journal_reader import fetched_end_offsets
+
+        settings = getattr(self.consumer.app, "settings", None)
+        if settings is None or self.consumer.in_transaction:
+            return await super()._highwaters(partitions)
+        return await fetched_end_offsets(settings, list(partitions))
 
 
 class LowLatencyConsumer(driver.Consumer):

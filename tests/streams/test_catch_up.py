@@ -75,6 +75,12 @@ def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(bro
     worker = WorkerProcess(settings, log_path=str(tmp_path / "restarted.log")).start()
     try:
         worker.ready(timeout=90)
+        # The table was restored from its changelog (memory store), written in multi-record batches: all of it.
+        for creator, state in in_order.states.items():
+            status, body = worker.get(f"/creators/{creator}")
+            assert status == 200, creator
+            body.pop("recent_events")
+            assert body == in_order.projection.view(state), creator
         lone = {"event_id": "lone-1", "creator_id": events[0]["creator_id"], "occurred_at": "2025-03-01T00:00:00Z", "source": "detector.a",
                 "schema_version": 3, "type": "violation_recorded", "violation_id": "lone-v1", "code": "prohibited_goods", "severity": "general"}
         producer = KafkaProducer(linger_ms=0, batch_size=1, **kafka_python_options(settings))
