@@ -25,10 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_worker(settings) -> None:
     """Blocks until the worker is stopped (SIGINT/SIGTERM)."""
-    import faust
-
     from streams.app import build_app
+    from streams.worker import Worker
 
-    app = build_app(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    Worker(build_app(settings), loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False).execute_from_commandline()
