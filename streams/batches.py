@@ -3,10 +3,16 @@
 Events are folded one by one, each on top of the batch's earlier decisions, and acknowledged in
 batches. For each batch, in this order:
 
-1. every event is folded and its commands are handed to the producer (`take`);
-2. every command's acknowledgement by the broker is awaited (`settle`);
+1. every event is folded and its commands are kept, in order (`take`);
+2. the batch's commands are handed to the producer, all at once, and their acknowledgements by the broker are
+   awaited (`settle`);
 3. every creator's new state is written to the table;
 4. every event of the batch is acknowledged, so its offset may be committed.
+
+Why the commands wait for step 2: handed over one event at a time, the producer sent a request per event (Faust's
+stream yields to the event loop between events, and the producer sends whatever it holds when it runs), about four
+records each. Handed over together, they leave in as few requests as the batch size allows. A lone event is not
+delayed: the agent settles whenever no more records are waiting.
 
 A crash at any point leaves the uncommitted events to be delivered again. Their creators' states
 are either the new ones (step 3 done for them: the event is then a duplicate and sends nothing)
@@ -44,7 +50,8 @@ class FoldBatches:
         """`take` and `settle` one at a time: the agent takes and settles, and `settle_if_idle` may settle from a timer."""
         self.last_take = 0.0
         self.events: list[Any] = []
-        self.acks: list[Awaitable[Any]] = []
+        self.commands: list[tuple[bytes, Any]] = []
+        """(creator key, command) of the batch, in the order the fold made them."""
         self.decided: dict[tuple[str, bytes], tuple[Any, Any]] = {}
         """(projection, creator key) -> (the latest event of theirs in the batch, their state after it). One journal
         record can decide a state of each projection (a violation weighs on the penalties and on the scores)."""
@@ -65,14 +72,14 @@ class FoldBatches:
             folded = await self.fold(event, self)
             for projection, key, state, commands in ([] if folded is None else [folded] if isinstance(folded, tuple) else folded):
                 self.decided[(projection, key)] = (event, state)  # the fold updated the state in place: this batch's to store
-                for command in commands:
-                    self.acks.append(await self.send(key, command))
+                self.commands.extend((key, command) for command in commands)
 
     async def settle(self) -> int:
         """Steps 2 to 4 for the batch so far; returns how many events it held (0 if another settle took them)."""
         async with self.lock:
-            events, acks, decided = self.events, self.acks, self.decided
-            self.events, self.acks, self.decided = [], [], {}
+            events, commands, decided = self.events, self.commands, self.decided
+            self.events, self.commands, self.decided = [], [], {}
+            acks = [await self.send(key, command) for key, command in commands]
             await asyncio.gather(*acks)
             for (projection, key), (event, state) in decided.items():
                 await self.store(event, projection, key, state)
