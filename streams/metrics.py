@@ -48,6 +48,8 @@ class Metrics:
     fold_latency: Histogram = field(default_factory=Histogram)
     scores: Counts = field(default_factory=Counts)
     """the operator-score fold's counts (read = folded + duplicates + rejected + skipped); its commands by action"""
+    scores_redelivered: int = 0
+    """as `redelivered`, for the operator-score fold (not in `scores`)"""
     lag: dict[tuple[str, int], int] = field(default_factory=dict)
     """input and journal partitions: records beyond what was read (at the last scrape)"""
     commit_gap: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -71,7 +73,7 @@ class Metrics:
             "rejected": dict(self.fold.rejected),
             "commands": dict(self.fold.commands),
             "deadlines": dict(self.deadlines),
-            "scores": self.scores.as_dict(),
+            "scores": {**self.scores.as_dict(), "redelivered": self.scores_redelivered},
         }
 
     def prometheus(self) -> str:
@@ -108,7 +110,8 @@ class Metrics:
         scores = self.scores
         family("tally_score_events_total", "counter", "Journal events read by the operator-score fold, by outcome.",
                [('{status="folded"}', scores.folded), ('{status="duplicate"}', scores.duplicates),
-                ('{status="rejected"}', sum(scores.rejected.values())), ('{status="skipped"}', scores.skipped)])
+                ('{status="rejected"}', sum(scores.rejected.values())), ('{status="skipped"}', scores.skipped),
+                ('{status="redelivered"}', self.scores_redelivered)])
         family("tally_resource_commands_total", "counter", "Resource commands sent (operator scores), by action.", by("action", scores.commands))
         lag = [(f'{{topic="{_escape(t)}",partition="{p}"}}', v) for (t, p), v in sorted(self.lag.items())]
         family("tally_consumer_lag", "gauge", "Records beyond what was read, per input and journal partition (at last scrape).", lag)

@@ -36,7 +36,7 @@ class LiveScores:
                  reject: Callable[[Rejection, Any], Awaitable[Any]]):
         raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
         self.table = app.Table(SCORE_TABLE, default=None, key_type=bytes, value_type=bytes, schema=raw_schema, partitions=settings.partitions)
-        self.policy, self.counts, self.reject = policy, metrics.scores, reject
+        self.policy, self.metrics, self.counts, self.reject = policy, metrics, metrics.scores, reject
 
     async def decide(self, journal_event: dict[str, Any], message, batch: FoldBatches) -> tuple[str, bytes, OperatorState, list] | None:
         """The score decision for one journal record, on top of this batch's earlier one; None if the record is not a
@@ -60,8 +60,8 @@ class LiveScores:
         folded.state.position = max(folded.state.position, message.offset)
         outcome = folded.outcome
         if redelivered and (outcome.status == "duplicate" or outcome.reason == "too_late"):
-            self.counts.read += 1
-            self.counts.duplicates += 1
+            # Folded before a restart: delivered again, not new. Counted as the penalty side counts it.
+            self.metrics.scores_redelivered += 1
             return PROJECTION, key, folded.state, []
         self.counts.record(folded)
         if outcome.status == "rejected" and journal_event["type"] in METRIC_TYPES:

@@ -63,6 +63,9 @@ def test_rocksdb_state_survives_a_restart_and_redelivery_folds_once(broker, live
         live.wait(lambda: worker.counts()["redelivered"] == 4, timeout=30, what="the journal delivered again, counted as such")
         counts = worker.counts()
         assert (counts["duplicates"], counts["deadlettered"], counts["commands"]) == (0, {}, {})
+        # The score side counts them alike: the two violation records are redelivered, not duplicates.
+        live.wait(lambda: worker.counts()["scores"]["redelivered"] == 2, timeout=30, what="the score side to count them as redelivered")
+        assert worker.counts()["scores"]["duplicates"] == 0
         assert worker.get("/creators/rocky")[1] == before
     finally:
         worker.stop()
