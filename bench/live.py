@@ -100,6 +100,7 @@ def run_worker(settings: Settings, log_path: str, expected: int, via: str) -> tu
 
 def tally_rate(bootstrap: str, events: list[dict[str, Any]], partitions: int, tmp: Path, via: str = "intake") -> dict[str, Any]:
     """One Tally worker's events/s over `events`, and the plain read rate of the same records."""
+    tmp.mkdir(parents=True, exist_ok=True)
     settings = bench_settings(bootstrap, tmp, partitions)
     if via == "journal":
         publish_dicts(settings, settings.topic_journal, events, partitions=partitions, batched=True)
