@@ -75,6 +75,11 @@ class Aligner:
                 self.buffered -= 1
         return out
 
+    def holds(self, partition: int) -> bool:
+        """Is anything of this partition number waiting here?"""
+        held = self.partitions.get(partition)
+        return held is not None and any(held.queues.values())
+
     def drop(self, partitions: set[int]) -> int:
         """Forget what was buffered from these partition numbers (revoked: their records will be delivered again
         to the new owner, unacknowledged). Returns how many."""

@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -154,10 +155,22 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
         next_offset = taken + 1 if taken is not None else (app.consumer._read_offset.get(tp) or 0)
         return end is None or end > next_offset
 
+    journal_sends: list[int] = [0]
+    """Journal records intake has sent and the broker not yet acknowledged."""
+    journaled_up_to: dict[int, int] = {}
+    """Per journal partition, the offset of the latest record intake journaled (acknowledged)."""
+
+    def journal_acknowledged(future) -> None:
+        journal_sends[0] -= 1
+        if not future.cancelled() and future.exception() is None:
+            placed = future.result()
+            journaled_up_to[placed.partition] = max(journaled_up_to.get(placed.partition, -1), placed.offset)
+
     async def journal_released() -> None:
         async with releasing:  # the agent and the timer both release: one at a time, so the order holds
             for event, accepted in aligner.release(time.monotonic(), has_unread):
-                await send(settings.topic_journal, accepted["creator_id"].encode(), encode(accepted))
+                journal_sends[0] += 1
+                (await send(settings.topic_journal, accepted["creator_id"].encode(), encode(accepted))).add_done_callback(journal_acknowledged)
                 metrics.journaled[event.message.topic] += 1
                 await intake_streams[0].ack(event)
             metrics.intake_waited_out = aligner.waited_out
@@ -226,7 +239,12 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
                 return await send(settings.topic_resources, key, command[1])
             return await send(settings.topic_penalties, key, command)
 
-        batches = FoldBatches(fold_one, send_command, store, stream.ack, settings.fold_batch_max)
+        async def ack(event) -> None:
+            await stream.ack(event)
+            message = event.message
+            folded_up_to[message.partition] = max(folded_up_to.get(message.partition, -1), message.offset)
+
+        batches = FoldBatches(fold_one, send_command, store, ack, settings.fold_batch_max)
         open_batches.append(batches)
         async for event in stream.noack().events():
             await batches.take(event, time.monotonic())
@@ -240,6 +258,8 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
                     log.warning("tally: first events folded")
                 metrics.fold_latency.observe((time.perf_counter() - started) / count)
 
+    folded_up_to: dict[int, int] = {}
+    """Per journal partition, the offset of the latest record whose states are recorded (for the scheduler)."""
     open_batches: list[FoldBatches] = []
     """The fold agent's batches (one per agent start), for the idle timer."""
 
@@ -306,10 +326,21 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
 
 
     # Scheduler ----------------------------------------------------------------
+    def caught_up(partition: int) -> bool:
+        """Is everything of this partition number folded: no input record unread or held by intake, no journal send
+        unacknowledged, and the states recorded up to the journal's end? Only then may the scheduler's clock speak
+        for it (publish_due_deadlines)."""
+        if journal_sends[0] or aligner.holds(partition) or any(has_unread(topic, partition) for topic in settings.input_topics):
+            return False
+        tp = TP(settings.topic_journal, partition)
+        # Where the fold stands: after the latest record it recorded, or, before any, at the committed offset.
+        position = max(folded_up_to.get(partition, -1) + 1, app.consumer._committed_offset.get(tp) or 0)
+        return position >= max(app.consumer.highwater(tp) or 0, journaled_up_to.get(partition, -1) + 1)
+
     @app.timer(interval=settings.scheduler_interval, name="tally.scheduler")
     async def scheduler():
         try:
-            await publish_due_deadlines(app, states, journal, recent_deadlines)
+            await publish_due_deadlines(app, states, journal, recent_deadlines, caught_up)
         except Exception:  # a failed pass is retried at the next tick; it must not stop the worker
             log.exception("scheduler pass failed")
 
@@ -420,16 +451,25 @@ def creator_view(state: CreatorState, rulebooks: Rulebooks) -> dict[str, Any]:
     return out
 
 
-async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedDict, limit: int = 100_000) -> int:
-    """Scan this worker's active table partitions; publish deadline events that are due by the scheduler's clock.
-    Timers cannot write tables: the events go to the journal and the fold agent applies them like any other.
-    Each creator's next deadline is cached with the hash of the state bytes it came from, so an unchanged creator
-    costs a hash comparison per pass, not a parse and a replay."""
+async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedDict,
+                                caught_up: Callable[[int], bool] = lambda partition: True, limit: int = 100_000) -> int:
+    """Scan this worker's active table partitions that are caught up; publish deadline events that are due by the
+    scheduler's clock. Timers cannot write tables: the events go to the journal and the fold agent applies them like
+    any other. Each creator's next deadline is cached with the hash of the state bytes it came from, so an unchanged
+    creator costs a hash comparison per pass, not a parse and a replay.
+
+    The watermark (issue 8): the wall clock speaks for a partition only once it is caught up (`caught_up`): nothing
+    held at intake, nothing unread on the inputs, the journal read to its end. While a partition catches up, its
+    events carry time forward themselves: the fold applies every deadline their times pass (the time-driven rules),
+    so a tick would add nothing, and fired by today's clock ahead of the history it was journaled behind later events
+    and refused as too_late. Once caught up, every deadline still pending in a state lies after the creator's
+    latest event, so a tick is never too late."""
     now = app.clock()
     if not now:
         return 0
     journal_name = app.settings.topic_journal
     actives = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == journal_name}
+    actives = {partition for partition in actives if caught_up(partition)}
     if not actives:
         return 0
     cache: dict[bytes, tuple[int, int, int | None]] = app.next_due_cache

@@ -7,15 +7,17 @@ input accounted for (`tally audit intake`), each creator standing where an event
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
 from kafka import KafkaProducer
 
 from projections.standing import view
+from schemas.codec import decode_trusted
 from service.replay import Replayer
 from schemas.instants import parse_instant
-from streams.clients import publish_signed
+from streams.clients import publish_signed, read_values
 from streams.connection import kafka_python_options
 from streams.process import WorkerProcess, settings_env
 
@@ -34,10 +36,7 @@ def history(creators: int) -> list[dict]:
     return events
 
 
-def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(broker, live, tmp_path):
-    settings = live.settings(broker, tmp_path)
-    Path(settings.clock_file).write_text("2023-06-01T00:00:00Z")  # the scheduler's now: before the history
-    events = history(40)
+def publish_topic_by_topic(settings, live, events: list[dict]) -> None:
     producer = KafkaProducer(linger_ms=0, batch_size=1, **kafka_python_options(settings))
     try:
         for kind in ("exam_", "appeal_", "violation_"):  # a topic at a time: the worst interleaving for intake
@@ -46,6 +45,13 @@ def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(bro
                 publish_signed(producer, settings.topic_for(event["type"]), value, event["source"], live.keys[event["source"]].encode())
     finally:
         producer.close()
+
+
+def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(broker, live, tmp_path):
+    settings = live.settings(broker, tmp_path)
+    Path(settings.clock_file).write_text("2023-06-01T00:00:00Z")  # the scheduler's now: before the history
+    events = history(40)
+    publish_topic_by_topic(settings, live, events)
 
     worker = WorkerProcess(settings, log_path=str(tmp_path / "worker.log")).start()
     try:
@@ -98,3 +104,44 @@ def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(bro
     done = subprocess.run([sys.executable, "-m", "cli.main", "audit", "intake", "--json"], env=env, capture_output=True, timeout=120)
     verdict = orjson.loads(done.stdout)
     assert done.returncode == 0 and verdict["agree"] and verdict["journaled"] == len(events) + 1, done.stdout.decode()[:2000]
+
+
+def test_with_the_scheduler_on_today_a_catch_up_fires_deadlines_only_once_caught_up(broker, live, tmp_path):
+    """The scheduler's clock is past the whole history (issue 8, item 2). While a partition catches up its events carry
+    time forward and no deadline is fired; once caught up, the deadlines still pending are fired. None is refused as
+    too_late, and the creators stand where a replay of the journal (deadlines included) stands."""
+    settings = live.settings(broker, tmp_path)
+    Path(settings.clock_file).write_text("2026-01-01T00:00:00Z")
+    events = history(40)
+    publish_topic_by_topic(settings, live, events)
+
+    worker = WorkerProcess(settings, log_path=str(tmp_path / "worker.log")).start()
+    try:
+        worker.ready(timeout=90)
+
+        def settled():
+            counts = worker.counts()
+            deadlines = sum(counts["deadlines"].values())
+            everything = sum(counts["intake_received"].values()) == len(events)
+            folded = counts["fold_received"] == sum(counts["journaled"].values()) + deadlines
+            return everything and folded and deadlines and counts
+
+        def settled_twice():  # a second look after several scheduler passes: nothing more was due
+            before = settled()
+            time.sleep(1.0)
+            after = settled()
+            return before and after and before["deadlines"] == after["deadlines"] and after
+
+        counts = live.wait(settled_twice, timeout=90, what="the catch-up folded and its deadlines fired and folded")
+        assert "too_late" not in counts["rejected"], counts["rejected"]
+
+        replay = Replayer(live.rulebooks(settings))
+        for value in read_values(settings, settings.topic_journal):
+            replay.feed(decode_trusted(value))
+        for creator, state in replay.states.items():
+            status, body = worker.get(f"/creators/{creator}")
+            assert status == 200
+            body.pop("recent_events")
+            assert body == replay.projection.view(state), creator
+    finally:
+        worker.stop()
