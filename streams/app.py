@@ -10,10 +10,11 @@ No rule logic lives here: everything about scores and penalties is `projections.
 """
 
 import asyncio
+import functools
 import logging
 import os
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -155,13 +156,13 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
         next_offset = taken + 1 if taken is not None else (app.consumer._read_offset.get(tp) or 0)
         return end is None or end > next_offset
 
-    journal_sends: list[int] = [0]
-    """Journal records intake has sent and the broker not yet acknowledged."""
+    journal_sends: Counter[int] = Counter()
+    """Per journal partition, the records intake has sent there and the broker not yet acknowledged."""
     journaled_up_to: dict[int, int] = {}
     """Per journal partition, the offset of the latest record intake journaled (acknowledged)."""
 
-    def journal_acknowledged(future) -> None:
-        journal_sends[0] -= 1
+    def journal_acknowledged(partition: int, future) -> None:
+        journal_sends[partition] -= 1
         if not future.cancelled() and future.exception() is None:
             placed = future.result()
             journaled_up_to[placed.partition] = max(journaled_up_to.get(placed.partition, -1), placed.offset)
@@ -169,8 +170,11 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
     async def journal_released() -> None:
         async with releasing:  # the agent and the timer both release: one at a time, so the order holds
             for event, accepted in aligner.release(time.monotonic(), has_unread):
-                journal_sends[0] += 1
-                (await send(settings.topic_journal, accepted["creator_id"].encode(), encode(accepted))).add_done_callback(journal_acknowledged)
+                key = accepted["creator_id"].encode()
+                partition = partition_of(key, settings.partitions)  # where the producer will put it
+                journal_sends[partition] += 1
+                sent = await send(settings.topic_journal, key, encode(accepted))
+                sent.add_done_callback(functools.partial(journal_acknowledged, partition))
                 metrics.journaled[event.message.topic] += 1
                 await intake_streams[0].ack(event)
             metrics.intake_waited_out = aligner.waited_out
@@ -330,7 +334,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
         """Is everything of this partition number folded: no input record unread or held by intake, no journal send
         unacknowledged, and the states recorded up to the journal's end? Only then may the scheduler's clock speak
         for it (publish_due_deadlines)."""
-        if journal_sends[0] or aligner.holds(partition) or any(has_unread(topic, partition) for topic in settings.input_topics):
+        if journal_sends[partition] or aligner.holds(partition) or any(has_unread(topic, partition) for topic in settings.input_topics):
             return False
         tp = TP(settings.topic_journal, partition)
         # Where the fold stands: after the latest record it recorded, or, before any, at the committed offset.
