@@ -131,18 +131,9 @@ def end(process: subprocess.Popen, grace: float) -> None:
 # Topics --------------------------------------------------------------------------------------------------------------
 
 def ensure_topic(bootstrap: str, topic: str, partitions: int) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from streams.journal_admin import _ensure_topic
 
-    async def create() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            if topic not in await admin.list_topics():
-                await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
+    asyncio.run(_ensure_topic(bootstrap, topic, partitions))
 
 
 def output_topic(bootstrap: str, topic: str, peer: str, partitions: int) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path
 import orjson
 from kafka import KafkaProducer
 
-from projections.standing import view
 from schemas.codec import decode_trusted
 from service.replay import Replayer
 from schemas.instants import parse_instant
@@ -47,6 +46,15 @@ def publish_topic_by_topic(settings, live, events: list[dict]) -> None:
         producer.close()
 
 
+def assert_stands_as(worker: WorkerProcess, replayer: Replayer) -> None:
+    """Every creator the replay knows stands in the worker's table as in the replay."""
+    for creator, state in replayer.states.items():
+        status, body = worker.get(f"/creators/{creator}")
+        assert status == 200, creator
+        body.pop("recent_events")
+        assert body == replayer.projection.view(state), creator
+
+
 def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(broker, live, tmp_path):
     settings = live.settings(broker, tmp_path)
     Path(settings.clock_file).write_text("2023-06-01T00:00:00Z")  # the scheduler's now: before the history
@@ -68,11 +76,7 @@ def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(bro
         in_order = Replayer(live.rulebooks(settings))
         for event in sorted(events, key=lambda e: (parse_instant(e["occurred_at"]), e["event_id"])):
             in_order.feed(event)
-        for creator, state in in_order.states.items():
-            status, body = worker.get(f"/creators/{creator}")
-            assert status == 200
-            body.pop("recent_events")
-            assert body == in_order.projection.view(state), creator
+        assert_stands_as(worker, in_order)
     finally:
         worker.stop()
 
@@ -82,11 +86,7 @@ def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(bro
     try:
         worker.ready(timeout=90)
         # The table was restored from its changelog (memory store), written in multi-record batches: all of it.
-        for creator, state in in_order.states.items():
-            status, body = worker.get(f"/creators/{creator}")
-            assert status == 200, creator
-            body.pop("recent_events")
-            assert body == in_order.projection.view(state), creator
+        assert_stands_as(worker, in_order)
         lone = {"event_id": "lone-1", "creator_id": events[0]["creator_id"], "occurred_at": "2025-03-01T00:00:00Z", "source": "detector.a",
                 "schema_version": 3, "type": "violation_recorded", "violation_id": "lone-v1", "code": "prohibited_goods", "severity": "general"}
         producer = KafkaProducer(linger_ms=0, batch_size=1, **kafka_python_options(settings))
@@ -138,10 +138,6 @@ def test_with_the_scheduler_on_today_a_catch_up_fires_deadlines_only_once_caught
         replay = Replayer(live.rulebooks(settings))
         for value in read_values(settings, settings.topic_journal):
             replay.feed(decode_trusted(value))
-        for creator, state in replay.states.items():
-            status, body = worker.get(f"/creators/{creator}")
-            assert status == 200
-            body.pop("recent_events")
-            assert body == replay.projection.view(state), creator
+        assert_stands_as(worker, replay)
     finally:
         worker.stop()
