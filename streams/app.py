@@ -463,7 +463,7 @@ async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedD
     creator costs a hash comparison per pass, not a parse and a replay.
 
     The watermark (issue 8): the wall clock speaks for a partition only once it is caught up (`caught_up`): nothing
-    held at intake, nothing unread on the inputs, the journal read to its end. While a partition catches up, its
+    held at intake or unread on the inputs, no journal send unacknowledged, states recorded up to the journal's end. While a partition catches up, its
     events carry time forward themselves: the fold applies every deadline their times pass (the time-driven rules),
     so a tick would add nothing, and fired by today's clock ahead of the history it was journaled behind later events
     and refused as too_late. Once caught up, every deadline still pending in a state lies after the creator's
@@ -481,7 +481,7 @@ async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedD
     published = 0
     for scanned, (key, raw) in enumerate(list(states.items()), 1):
         if scanned % 500 == 0:
-            await asyncio.sleep(0)  # a scan of many creators must not hold up the agents (it showed in latency p99)
+            await asyncio.sleep(0)  # a scan of 100k creators would hold up intake and the fold for over a second
         if raw is None:
             continue
         cached = cache.get(key)
