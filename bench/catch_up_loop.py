@@ -22,17 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from live import SOURCE_KEYS, bench_settings, publish_inputs  # noqa: E402
+from live import SOURCE_KEYS, bench_settings, publish_inputs, through  # noqa: E402
 from streams.broker import EmbeddedBroker  # noqa: E402
 from streams.process import WorkerProcess  # noqa: E402
 from synthetic_journal import journal  # noqa: E402
-
-
-def through(counts: dict) -> tuple[int, int, int]:
-    """(input records taken, journal records folded, journal records expected to fold)."""
-    folded = (counts["folded"] + counts["duplicates"] + sum(counts["rejected"].values()) + counts["held"]
-              + counts["redelivered"] + counts["skipped"])
-    return sum(counts["intake_received"].values()), folded, sum(counts["journaled"].values()) + sum(counts["deadlines"].values())
 
 
 def one_run(run: int, events: list[dict], stall_seconds: float, wall_clock: bool) -> tuple[str, float, dict]:

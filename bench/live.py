@@ -75,6 +75,15 @@ def read_rate(settings: Settings, topics: list[str]) -> tuple[int, float]:
     return read, read / (time.perf_counter() - started)
 
 
+def through(counts: dict) -> tuple[int, int, int]:
+    """From a worker's counts: (input records taken, journal records folded, journal records there are to fold). Every
+    journal record ends up folded, a duplicate, refused, held, redelivered or skipped (the scores' alone); the journal
+    holds what intake journaled and the deadlines the scheduler published."""
+    folded = (counts["folded"] + counts["duplicates"] + sum(counts["rejected"].values()) + counts["held"]
+              + counts["redelivered"] + counts["skipped"])
+    return sum(counts["intake_received"].values()), folded, sum(counts["journaled"].values()) + sum(counts["deadlines"].values())
+
+
 def run_worker(settings: Settings, log_path: str, expected: int, via: str) -> tuple[float, dict]:
     """Seconds from /health answering until everything is through, and the worker's counts."""
     worker = WorkerProcess(settings, log_path).start()
@@ -83,14 +92,8 @@ def run_worker(settings: Settings, log_path: str, expected: int, via: str) -> tu
         started = time.perf_counter()
         while True:
             counts = worker.counts()
-            # Every journal record ends up folded, a duplicate, refused, held, redelivered or skipped (the scores' alone).
-            folded = (counts["folded"] + counts["duplicates"] + sum(counts["rejected"].values()) + counts["held"]
-                      + counts["redelivered"] + counts["skipped"])
-            if via == "journal":
-                done = folded >= expected
-            else:
-                received = sum(counts["intake_received"].values())
-                done = received >= expected and folded >= sum(counts["journaled"].values()) + sum(counts["deadlines"].values())
+            received, folded, to_fold = through(counts)
+            done = folded >= expected if via == "journal" else (received >= expected and folded >= to_fold)
             if done:
                 return time.perf_counter() - started, counts
             time.sleep(0.25)  # /health is not free: poll gently

@@ -463,11 +463,11 @@ async def publish_due_deadlines(app: TallyApp, states, journal, recent: OrderedD
     creator costs a hash comparison per pass, not a parse and a replay.
 
     The watermark (issue 8): the wall clock speaks for a partition only once it is caught up (`caught_up`): nothing
-    held at intake or unread on the inputs, no journal send unacknowledged, states recorded up to the journal's end. While a partition catches up, its
-    events carry time forward themselves: the fold applies every deadline their times pass (the time-driven rules),
-    so a tick would add nothing, and fired by today's clock ahead of the history it was journaled behind later events
-    and refused as too_late. Once caught up, every deadline still pending in a state lies after the creator's
-    latest event, so a tick is never too late."""
+    held at intake or unread on the inputs, no journal send unacknowledged, states recorded up to the journal's end.
+    While a partition catches up, its events carry time forward themselves: the fold applies every deadline their
+    times pass (the time-driven rules), so a tick would add nothing, and fired by today's clock ahead of the history
+    it was journaled behind later events and refused as too_late. Once caught up, every deadline still pending in a
+    state lies after the creator's latest event, so a tick is never too late."""
     now = app.clock()
     if not now:
         return 0

@@ -69,10 +69,9 @@ def read_topic(settings: Settings, topic: str, *, follow: bool = False, idle_ms:
         consumer.close()
 
 
-def read_values(settings: Broker, topic: str, idle_ms: int = 2000, timeout: float = 30.0) -> list[bytes]:
+def read_values(settings: Broker, topic: str) -> list[bytes]:
     """Every value in `topic` up to its end offsets as of the call, partitions in ascending order, each in offset
-    order (streams.journal_reader.TopicReader); [] if there is no such topic. `idle_ms` and `timeout` are unused,
-    kept for callers."""
+    order (streams.journal_reader.TopicReader); [] if there is no such topic."""
     from streams.journal_reader import TopicNotFound, TopicReader
 
     try:

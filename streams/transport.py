@@ -37,7 +37,6 @@ class LowLatencyConsumerThread(driver.AIOKafkaConsumerThread):
             await self.call_thread(self._ensure_consumer().seek_to_beginning, *uncommitted)
         return committed
 
-
     async def _highwaters(self, partitions):  # type: ignore[override]
         """The end offsets Faust restores tables up to, from fetch responses rather than ListOffsets: tansu answers
         ListOffsets with the last batch's base offset + 1 (BRIEF), so a changelog written in multi-record batches

@@ -72,11 +72,11 @@ def settle(world):
 
 
 def deadletters(world):
-    return [orjson.loads(v) for v in read_values(world.settings, world.settings.topic_deadletter, idle_ms=500)]
+    return [orjson.loads(v) for v in read_values(world.settings, world.settings.topic_deadletter)]
 
 
 def commands_for(world, creator: str):
-    values = read_values(world.settings, world.settings.topic_penalties, idle_ms=500)
+    values = read_values(world.settings, world.settings.topic_penalties)
     return [c for c in map(orjson.loads, values) if c["creator_id"] == creator]
 
 
@@ -188,7 +188,7 @@ def test_operator_scores_fold_live_into_resource_commands_and_the_query_api(worl
     publish(world, metrics_report(creator, "m-2", 4, 0.6), source="metrics.service", topic=s.topic_metrics)  # delivered twice
     counts = settle(world)
     world.live.wait(lambda: world.worker.counts()["scores"]["folded"] >= 3, timeout=60, what="the score agent to fold the reports")
-    resources = [c for c in map(orjson.loads, read_values(s, s.topic_resources, idle_ms=500)) if c["creator_id"] == creator]
+    resources = [c for c in map(orjson.loads, read_values(s, s.topic_resources)) if c["creator_id"] == creator]
     assert [(c["action"], c["resource"], c["band"]) for c in resources] == [
         ("grant", "activity_entry", "excellent"), ("grant", "subsidy", "excellent"), ("grant", "traffic_boost", "excellent"),
         ("withhold", "traffic_boost", "good"),
@@ -204,8 +204,8 @@ def test_live_equals_replay_of_the_journal_and_the_query_api_agrees(world):
     settle(world)
     s = world.settings
     replayer = Replayer(world.live.rulebooks(s))
-    expected = [c.as_dict() for c in replayer.run(decode_trusted(v) for v in read_values(s, s.topic_journal, idle_ms=500))]
-    actual = [orjson.loads(v) for v in read_values(s, s.topic_penalties, idle_ms=500)]
+    expected = [c.as_dict() for c in replayer.run(decode_trusted(v) for v in read_values(s, s.topic_journal))]
+    actual = [orjson.loads(v) for v in read_values(s, s.topic_penalties)]
     assert actual, "no commands at all"
     assert {c["command_id"]: c for c in actual} == {c["command_id"]: c for c in expected}
     for creator in replayer.states:  # per creator, the same commands in the same order
@@ -221,8 +221,8 @@ def test_live_equals_replay_of_the_journal_and_the_query_api_agrees(world):
     assert world.worker.get("/creators/nobody")[0] == 404
     # the scores too: the resources topic is what the journal folds to
     scores = Replayer(projections.scores(load_score_policy()))
-    expected = [c.as_dict() for c in scores.run(decode_trusted(v) for v in read_values(s, s.topic_journal, idle_ms=500))]
-    actual = [orjson.loads(v) for v in read_values(s, s.topic_resources, idle_ms=500)]
+    expected = [c.as_dict() for c in scores.run(decode_trusted(v) for v in read_values(s, s.topic_journal))]
+    actual = [orjson.loads(v) for v in read_values(s, s.topic_resources)]
     assert expected and {c["command_id"]: c for c in actual} == {c["command_id"]: c for c in expected}
     for creator, state in scores.states.items():
         assert world.worker.get(f"/creators/{creator}/scores")[1] == scores.projection.view(state)
