@@ -32,6 +32,8 @@ from service.replay import Replayer  # noqa: E402
 from streams.broker import EmbeddedBroker, free_port  # noqa: E402
 from streams.clients import read_values  # noqa: E402
 from streams.journal_admin import publish_dicts  # noqa: E402
+from streams.journal_reader import TopicReader  # noqa: E402
+from projections.state import from_bytes  # noqa: E402
 from streams.process import WorkerProcess  # noqa: E402
 from streams.settings import Settings  # noqa: E402
 from synthetic_journal import journal  # noqa: E402
@@ -82,18 +84,42 @@ def main() -> int:
         finally:
             for worker in workers.values():
                 worker.stop()
-    seen: dict[str, set[bytes]] = {}
-    for value in published:
-        command = orjson.loads(value)
-        seen.setdefault(command["command_id"], set()).add(encode(command))
-    missing = [cid for cid in expected if cid not in seen]
-    different = [cid for cid, contents in seen.items() if cid not in expected or contents != {expected[cid]}]
+        seen: dict[str, set[bytes]] = {}
+        for value in published:
+            command = orjson.loads(value)
+            seen.setdefault(command["command_id"], set()).add(encode(command))
+        missing = [cid for cid in expected if cid not in seen]
+        different = [cid for cid, contents in seen.items() if cid not in expected or contents != {expected[cid]}]
+        if missing or different:
+            creators = {orjson.loads(expected[cid])["creator_id"] for cid in missing if cid in expected}
+            creators |= {orjson.loads(next(iter(seen[cid])))["creator_id"] for cid in different}
+            for cid in different[:5]:
+                print(f"  different {cid}: replay {expected.get(cid, b'(no such id)').decode()}")
+                for content in seen[cid]:
+                    print(f"    published {content.decode()}")
+            print_changelog_positions(a, creators)
     print(f"published {len(published):,} records, {len(seen):,} distinct commands in {elapsed:.0f} s; "
           f"missing {len(missing)}, different {len(different)}, redelivered {len(published) - len(seen):,}")
     if recoveries:
         print(f"recovery (SIGKILL to ready again): p50 {statistics.median(recoveries):.1f} s, max {max(recoveries):.1f} s over {len(recoveries)} kills")
     print(f"logs in {tmp}")
     return 1 if missing or different else 0
+
+
+def print_changelog_positions(settings: Settings, creators: set[str]) -> None:
+    """For each creator with a missing or different command: the journal positions of its states, in the order the
+    table's changelog holds them. A position lower than an earlier one is a stale state written after a newer one
+    (a restore then takes the stale one); a position never reached means the state's write was lost."""
+    history: dict[str, list[tuple[int, int]]] = {}
+    with TopicReader(settings, settings.changelog_topic) as reader:
+        for record in reader:
+            creator = (record.key or b"").decode()
+            if creator in creators and record.value is not None:
+                history.setdefault(creator, []).append((record.offset, from_bytes(record.value).position))
+    for creator in sorted(creators):
+        positions = [position for _, position in history.get(creator, [])]
+        went_back = [(o, p) for (o, p), before in zip(history.get(creator, [])[1:], positions) if p < before]
+        print(f"  {creator}: changelog positions {positions}; stale writes (offset, position) {went_back}")
 
 
 if __name__ == "__main__":

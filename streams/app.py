@@ -395,9 +395,14 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
         return web_view.json({"status": "stalled" if metrics.stalled else "live", "stalled": metrics.stalled},
                              status=503 if metrics.stalled else 200)
 
+    def consumer_counts() -> None:
+        gaps = getattr(app.consumer, "gaps", None)
+        metrics.refetched = gaps.refetches if gaps is not None else 0
+
     @app.page("/health")
     async def health(web_view, request):
         """Readiness: assigned, not rebalancing, nothing stalled."""
+        consumer_counts()
         ready = app.consumer is not None and bool(app.consumer.assignment()) and not app.rebalancing and not metrics.stalled
         body = {"status": "ok" if ready else ("stalled" if metrics.stalled else "starting"), "rebalancing": app.rebalancing,
                 "stalled": metrics.stalled,
@@ -410,6 +415,7 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
     @app.page("/metrics")
     async def prometheus(web_view, request):
         update_lag(app)
+        consumer_counts()
         return web_view.text(metrics.prometheus(), content_type="text/plain; version=0.0.4")
 
     app.journal_topic, app.penalties_topic, app.deadletter_topic, app.states = journal, penalties, deadletter, states

@@ -43,6 +43,8 @@ class Metrics:
     """journal records delivered again after a restart, already folded into the stored state (not in `fold`)"""
     reactivated: int = 0
     """partitions put back in the consumer's active set after Faust's flow control lost them (streams/app.py)"""
+    refetched: int = 0
+    """input or journal partitions read again because the consumer skipped records it had fetched (streams/gaps.py)"""
     deadlines: Counter = field(default_factory=Counter)
     """deadline events published, by type"""
     fold_latency: Histogram = field(default_factory=Histogram)
@@ -68,6 +70,7 @@ class Metrics:
             "duplicates": self.fold.duplicates,
             "redelivered": self.redelivered,
             "reactivated": self.reactivated,
+            "refetched": self.refetched,
             "skipped": self.fold.skipped,
             "held": self.fold.held,
             "rejected": dict(self.fold.rejected),
@@ -101,6 +104,8 @@ class Metrics:
                [("", self.fold.skipped)])
         family("tally_partitions_reactivated_total", "counter", "Partitions put back after the consumer's flow control lost them.",
                [("", self.reactivated)])
+        family("tally_partitions_refetched_total", "counter", "Partitions read again because the consumer skipped records it had fetched.",
+               [("", self.refetched)])
         family("tally_partitions_stalled", "gauge", "Input and journal partitions with records waiting and no progress.",
                [("", len(self.stalled))])
         family("tally_events_held", "gauge", "Journal events held: they name a violation or appeal not yet known.", [("", self.fold.held)])

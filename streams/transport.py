@@ -1,6 +1,7 @@
 """Adjustments to Faust 0.15.3 and aiokafka: a configurable fetch wait, a rebalance that does not lose the records
-of partitions with nothing committed, table recovery up to the true end of a changelog, a producer that keeps the
-metadata of every topic it sends to, and no idle second in table start.
+of partitions with nothing committed, no commit past records the consumer dropped (streams/gaps.py), table recovery
+up to the true end of a changelog, a producer that keeps the metadata of every topic it sends to, and no idle second
+in table start.
 
 The fetch wait:
 
@@ -10,8 +11,14 @@ to change it. Brokers that hold a fetch for the whole wait even when data is the
 after Faust builds it and before it starts (the fetcher reads it at start).
 """
 
+import logging
+
 from faust.tables import TableManager
 from faust.transport.drivers import aiokafka as driver
+
+from streams.gaps import GapGuard
+
+log = logging.getLogger("tally.streams")
 
 
 class LowLatencyConsumerThread(driver.AIOKafkaConsumerThread):
@@ -51,10 +58,53 @@ class LowLatencyConsumerThread(driver.AIOKafkaConsumerThread):
 
 
 class LowLatencyConsumer(driver.Consumer):
+    """Also guards the stream topics (inputs, journal) against records Faust drops after fetching them
+    (streams/gaps.py): such a partition is read again from the first record not delivered."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.gaps = GapGuard()
+
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         thread = LowLatencyConsumerThread(self, loop=self.loop, beacon=self.beacon)
         thread.fetch_max_wait_ms = getattr(self.app, "fetch_max_wait_ms", LowLatencyConsumerThread.fetch_max_wait_ms)
         return thread
+
+    def _guarded(self) -> frozenset[str]:
+        settings = getattr(self.app, "settings", None)
+        return frozenset((*settings.input_topics, settings.topic_journal)) if settings is not None else frozenset()
+
+    async def getmany(self, timeout: float):  # type: ignore[override]
+        guarded, held = self._guarded(), set()
+        async for tp, message in super().getmany(timeout):
+            if tp.topic not in guarded:
+                yield tp, message
+                continue
+            if tp in held:  # the rest of a batch beyond a gap: read again after the seek
+                continue
+            rewind_to = self.gaps.deliver(tp, message.offset)
+            if rewind_to is None:
+                yield tp, message
+                continue
+            held.add(tp)
+            log.error("tally: %s:%s delivered offset %s where %s was next; reading it again from %s (records fetched and "
+                      "dropped by the consumer would otherwise be committed unread)", tp.topic, tp.partition, message.offset,
+                      rewind_to, rewind_to)
+            await self.seek(tp, rewind_to)
+
+    async def seek(self, partition, offset: int) -> None:  # type: ignore[override]
+        await super().seek(partition, offset)
+        self.gaps.seeked(partition, offset)
+
+    async def seek_to_committed(self):  # type: ignore[override]
+        committed = await super().seek_to_committed()
+        for tp, offset in committed.items():
+            self.gaps.seeked(tp, offset or None)  # nothing committed: from the log's start (LowLatencyConsumerThread)
+        return committed
+
+    async def on_partitions_revoked(self, revoked) -> None:  # type: ignore[override]
+        self.gaps.forget(revoked)
+        await super().on_partitions_revoked(revoked)
 
 
 class TopicTrackingProducer(driver.Producer):
