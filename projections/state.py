@@ -300,6 +300,9 @@ class CreatorState:
     """The journal position of the latest record folded into this state, as the adapter reading the journal
     numbers them (a Kafka offset live; -1: none). The fold never reads it: it tells a record delivered again
     after a restart from a new one that happens to be refused."""
+    inputs: dict[int, int] = field(default_factory=dict)
+    """Live only, kept by the adapter like `position`: per input topic (by its index), the offset of the latest input
+    record of this creator folded. A record journaled again after a restart is told by it (streams/intake.py)."""
     cache: Cache | None = None
 
 
@@ -318,6 +321,7 @@ class Stored(msgspec.Struct, array_like=True):
     remembered: dict[int, int]
     lifted: dict[str, list[int]]
     position: int = -1
+    inputs: dict[int, int] = {}
 
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -348,7 +352,7 @@ def _stored(state: CreatorState) -> Stored:
     base = msgspec.structs.replace(state.base, due=0)
     return Stored(
         state.creator_id, base, state.tail, state.latest, state.appeals, state.decisions, state.revoked,
-        state.waiting, state.known, state.remembered, state.lifted, state.position,
+        state.waiting, state.known, state.remembered, state.lifted, state.position, state.inputs,
     )
 
 
@@ -365,7 +369,7 @@ def from_bytes(data: bytes) -> CreatorState:
     inflate = _INFLATE.copy()
     s = _DECODER.decode(inflate.decompress(data[1:]) + inflate.flush())
     return CreatorState(s.creator_id, s.base, s.tail, s.latest, s.appeals, s.decisions, s.revoked, s.waiting, s.known, s.remembered, s.lifted,
-                        position=s.position)
+                        position=s.position, inputs=s.inputs)
 
 
 def named(state: CreatorState) -> dict[str, Any]:

@@ -103,9 +103,14 @@ def order_refusals(journal: list[dict[str, Any]], rulebooks: Rulebooks) -> list[
 
 
 def _refusals(events: list[dict[str, Any]], rulebooks: Rulebooks) -> dict[str, tuple[str, str]]:
-    """Event id -> (creator, reason) of each event finally refused (held ones refused later included)."""
-    replayer, refused = Replayer(rulebooks), {}
+    """Event id -> (creator, reason) of each event finally refused (held ones refused later included). An event id
+    journaled again (by intake after a restart, or sent twice) is judged by its first record: the live fold counts
+    the later ones as redelivered or duplicates."""
+    replayer, refused, seen = Replayer(rulebooks), {}, set()
     for event in events:
+        if event["event_id"] in seen:
+            continue
+        seen.add(event["event_id"])
         outcome = replayer.feed(event).outcome
         if outcome.status == "rejected":
             refused.setdefault(event["event_id"], (event["creator_id"], outcome.reason))

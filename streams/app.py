@@ -39,9 +39,11 @@ from streams.clock import Clock, file_clock, wall_clock
 from streams.connection import faust_credentials
 from streams.intake import admit, dead_letter
 from streams.metrics import Metrics
+from streams.positions import delivered_before, input_header, input_origin, record_position
 from streams.scores import PROJECTION as SCORES, LiveScores, operator_view
 from streams.settings import STATE_TABLE, Settings
 from streams.stalls import StallWatch
+from streams.tables import furthest_state_table
 from streams.transport import LowLatencyTransport, PromptTableManager
 
 log = logging.getLogger("tally.streams")
@@ -109,15 +111,14 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
     penalties = topic(settings.topic_penalties)
     resources = topic(settings.topic_resources)
     deadletter = topic(settings.topic_deadletter)
-    raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    states = app.Table(STATE_TABLE, default=None, key_type=bytes, value_type=bytes, schema=raw_schema, partitions=settings.partitions)
+    states = furthest_state_table(app, STATE_TABLE, settings.partitions, stored_position)
 
-    async def send(topic_name: str, key: bytes | None, value: bytes):
+    async def send(topic_name: str, key: bytes | None, value: bytes, headers: list | None = None):
         """Hand a record to the producer; returns the future of the broker's acknowledgement. Straight to the producer,
         past Faust's per-message bookkeeping (FutureMessage, sensors, callbacks), which cost more than the send.
         Not awaiting the future is safe where the source offset is what matters: Faust flushes the producer before
         it commits any consumer offset, and a send that fails for good crashes the producer (no commit)."""
-        return await app.producer.send(topic_name, key, value, partition=None, timestamp=None, headers=None)
+        return await app.producer.send(topic_name, key, value, partition=None, timestamp=None, headers=headers)
 
     async def reject(rejection: Rejection, message):
         record = dead_letter(rejection, topic=message.topic, partition=message.partition, offset=message.offset,
@@ -173,7 +174,8 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
                 key = accepted["creator_id"].encode()
                 partition = partition_of(key, settings.partitions)  # where the producer will put it
                 journal_sends[partition] += 1
-                sent = await send(settings.topic_journal, key, encode(accepted))
+                message = event.message
+                sent = await send(settings.topic_journal, key, encode(accepted), [input_header(message.topic, message.partition, message.offset)])
                 sent.add_done_callback(functools.partial(journal_acknowledged, partition))
                 metrics.journaled[event.message.topic] += 1
                 await intake_streams[0].ack(event)
@@ -231,12 +233,11 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
         # The acknowledgement protocol is streams.batches.FoldBatches: commands acknowledged by the broker,
         # then states recorded, then events acked. A batch ends when it is full or nothing more is waiting,
         # so a lone event is not delayed.
-        async def store(event, projection: str, key: bytes, state) -> None:
+        async def store(event, projection: str, key: bytes, state):
             stream._set_current_event(event)  # a table write goes to the changelog partition of the current event
             if projection == SCORES:
-                live_scores.store(key, state)
-            else:
-                states[key] = warm_states.store(key, state, rulebooks)
+                return live_scores.store(key, state)
+            return states.write(key, warm_states.store(key, state, rulebooks))
 
         async def send_command(key: bytes, command):
             if isinstance(command, tuple):  # ("resources", bytes): a score decision's
@@ -300,8 +301,13 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
             state = batch.earlier(key, "penalties")
             if state is None:
                 state = warm_states.load(key, states.get(key))
-            # Folded into the stored state already, before a restart: delivered again, not new (its commands went then).
-            redelivered = state is not None and message.offset <= state.position
+            origin = input_origin(message.headers, settings.input_topics)
+            if delivered_before(state, message.offset, origin):
+                # Folded into this state before a restart: delivered again from the journal, or journaled again by
+                # intake (streams/positions.py). Its commands went then; folded again it could only be refused
+                # (duplicate, too_late, overturned...) and dead-lettered for nothing.
+                metrics.redelivered += 1
+                return None
             folded = fold(state, journal_event, rulebooks)
         except Exception as error:  # a journal record we cannot fold must not stop the others
             log.exception("fold failed on %s[%s]@%s", message.topic, message.partition, message.offset)
@@ -309,12 +315,8 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
             await reject(Rejection("fold_error", repr(error)), message)
             return None
         outcome = folded.outcome
-        folded.state.position = max(folded.state.position, message.offset)
+        record_position(folded.state, message.offset, origin)
         commands = [encode(command) for command in folded.commands]
-        if redelivered and (outcome.status == "duplicate" or outcome.reason == "too_late"):
-            # Past the horizon by now, it would be refused as too_late: counted, not dead-lettered.
-            metrics.redelivered += 1
-            return "penalties", key, folded.state, commands
         counts.record(folded)  # the same bookkeeping as `tally replay`
         if outcome.status == "rejected":
             await reject(Rejection(outcome.reason, f"event {journal_event['event_id']} refused by the fold"), message)
@@ -421,6 +423,11 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
     app.journal_topic, app.penalties_topic, app.deadletter_topic, app.states = journal, penalties, deadletter, states
     app.resources_topic, app.scores = resources, scores
     return app
+
+
+def stored_position(raw: bytes) -> int:
+    """The journal position of a stored creator state (streams/tables.py keeps the furthest on restore)."""
+    return from_bytes(raw).position
 
 
 class WarmStates:

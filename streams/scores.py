@@ -23,7 +23,9 @@ from schemas.codec import Rejection, encode
 from schemas.events import METRIC_TYPES
 from streams.batches import FoldBatches
 from streams.metrics import Metrics
+from streams.positions import delivered_before, input_origin, record_position
 from streams.settings import SCORE_TABLE, Settings
+from streams.tables import furthest_state_table
 
 log = logging.getLogger("tally.streams.scores")
 PROJECTION = "scores"
@@ -34,9 +36,9 @@ class LiveScores:
 
     def __init__(self, app: faust.App, settings: Settings, policy: ScorePolicy, metrics: Metrics,
                  reject: Callable[[Rejection, Any], Awaitable[Any]]):
-        raw_schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-        self.table = app.Table(SCORE_TABLE, default=None, key_type=bytes, value_type=bytes, schema=raw_schema, partitions=settings.partitions)
+        self.table = furthest_state_table(app, SCORE_TABLE, settings.partitions, lambda raw: from_bytes(raw).position)
         self.policy, self.metrics, self.counts, self.reject = policy, metrics, metrics.scores, reject
+        self.input_topics = settings.input_topics
 
     async def decide(self, journal_event: dict[str, Any], message, batch: FoldBatches) -> tuple[str, bytes, OperatorState, list] | None:
         """The score decision for one journal record, on top of this batch's earlier one; None if the record is not a
@@ -50,26 +52,26 @@ class LiveScores:
             if state is None:
                 raw = self.table.get(key)
                 state = from_bytes(raw) if raw is not None else None
-            redelivered = state is not None and message.offset <= state.position
+            origin = input_origin(message.headers, self.input_topics)
+            if delivered_before(state, message.offset, origin):  # folded before a restart: as on the penalty side
+                self.metrics.scores_redelivered += 1
+                return None
             folded = fold_scores(state, journal_event, self.policy)
         except Exception as error:  # a record we cannot fold must not stop the others
             log.exception("score fold failed on %s[%s]@%s", message.topic, message.partition, message.offset)
             self.counts.reject("score_fold_error")
             await self.reject(Rejection("score_fold_error", repr(error)), message)
             return None
-        folded.state.position = max(folded.state.position, message.offset)
+        record_position(folded.state, message.offset, origin)
         outcome = folded.outcome
-        if redelivered and (outcome.status == "duplicate" or outcome.reason == "too_late"):
-            # Folded before a restart: delivered again, not new. Counted as the penalty side counts it.
-            self.metrics.scores_redelivered += 1
-            return PROJECTION, key, folded.state, []
         self.counts.record(folded)
         if outcome.status == "rejected" and journal_event["type"] in METRIC_TYPES:
             await self.reject(Rejection(outcome.reason, f"event {journal_event['event_id']} refused by the score fold"), message)
         return PROJECTION, key, folded.state, [("resources", encode(command)) for command in folded.commands]
 
-    def store(self, key: bytes, state: OperatorState) -> None:
-        self.table[key] = to_bytes(state)
+    def store(self, key: bytes, state: OperatorState):
+        """Write the state; returns the future of its changelog record's acknowledgement."""
+        return self.table.write(key, to_bytes(state))
 
 
 def operator_view(raw: bytes, policy: ScorePolicy) -> dict[str, Any]:

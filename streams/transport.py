@@ -121,6 +121,14 @@ class TopicTrackingProducer(driver.Producer):
         track_sent_topics(producer.client)
         return producer
 
+    async def on_start(self) -> None:
+        # Faust's buffer of table writes logs a warning and holds the agents back once it holds more than 100. A fold
+        # batch writes up to one state per table and event, and awaits them all before the next (streams/batches.py).
+        settings = getattr(self.app, "settings", None)
+        if settings is not None:
+            self.buffer.max_messages = max(self.buffer.max_messages, 2 * settings.fold_batch_max)
+        await super().on_start()
+
 
 def track_sent_topics(client) -> None:
     original = client._wait_on_metadata

@@ -51,6 +51,8 @@ class OperatorState:
     """Each score as of `latest`, in hundredths; None while unrated."""
     bands: dict[str, str] = field(default_factory=dict)
     """The band the resource services were last told of, per score."""
+    inputs: dict[int, int] = field(default_factory=dict)
+    """Live only: per input topic (by index), the offset of the latest input record folded (see CreatorState.inputs)."""
 
 
 def to_bytes(state: OperatorState) -> bytes:
@@ -63,6 +65,7 @@ def to_bytes(state: OperatorState) -> bytes:
         "decisions": {vid: list(value) for vid, value in state.decisions.items()},
         "scores": state.scores,
         "bands": state.bands,
+        **({"inputs": {str(k): v for k, v in state.inputs.items()}} if state.inputs else {}),
     }, option=orjson.OPT_SORT_KEYS)
 
 
@@ -73,5 +76,5 @@ def from_bytes(raw: bytes) -> OperatorState:
         {rid: Report(*value) for rid, value in data["reports"].items()},
         {vid: Weighing(*value) for vid, value in data["violations"].items()},
         {vid: (value[0], value[1], value[2]) for vid, value in data["decisions"].items()},
-        data["scores"], data["bands"],
+        data["scores"], data["bands"], {int(k): v for k, v in data.get("inputs", {}).items()},
     )

@@ -48,3 +48,13 @@ def test_journal_events_from_no_input_are_counted_and_an_in_order_journal_agrees
     inputs = [InputRecord("creator.violations", 0, i, encode(e)) for i, e in enumerate(journaled)]
     verdict = reconcile_intake(inputs, [*journaled, deadline], [], RULEBOOKS)
     assert verdict.agree and verdict.journal_only == 1
+
+
+def test_an_event_journaled_again_after_a_restart_is_not_an_order_refusal():
+    """A worker killed before its intake committed: its successor journaled e1 again, after events two months later.
+    The second record is a redelivery (the live fold counts it so), not a refusal the order caused."""
+    first = violation("e1", "2024-03-01T00:00:00Z")
+    later = violation("e2", "2024-05-01T00:00:00Z")
+    inputs = [InputRecord("creator.violations", 0, i, encode(e)) for i, e in enumerate([first, later])]
+    verdict = reconcile_intake(inputs, [first, later, first], [], RULEBOOKS)
+    assert verdict.agree and verdict.journaled == 2 and not verdict.order_refusals

@@ -1,9 +1,9 @@
 """The fold agent's acknowledgement protocol (streams.batches.FoldBatches), crashed at every step.
 
 No broker: a journal in a list, a penalties log, a table of stored bytes and a committed offset stand
-in for Kafka, with the real fold. A crash loses whatever was not done: commands handed to the producer
-but not yet acknowledged (or, in the other variant, delivered anyway), states not yet stored, events
-not yet acknowledged. A restarted worker resumes at the committed offset with the table as it is.
+in for Kafka, with the real fold. A crash loses whatever was not done: commands and state writes handed
+to the producer but not yet acknowledged (or, in the other variant, delivered anyway), events not yet
+acknowledged. A restarted worker resumes at the committed offset with the table as it is.
 Whatever the crash point: no command is lost, a repeated command repeats its id with the same bytes,
 and the creators end where an uninterrupted worker leaves them.
 """
@@ -43,13 +43,14 @@ class Broker:
 
 
 class Acknowledgement:
-    """The broker's acknowledgement of one send: awaiting it is when the command is known to be in the log."""
+    """The broker's acknowledgement of one send (a command, or a state's changelog record): awaiting it is when the
+    record is known to be in the log."""
 
-    def __init__(self, worker: "Worker", command: bytes):
-        self.worker, self.command = worker, command
+    def __init__(self, worker: "Worker", record):
+        self.worker, self.record = worker, record
 
     def __await__(self):
-        self.worker.acknowledge(self.command)
+        self.worker.acknowledge(self.record)
         return iter(())
 
 
@@ -80,15 +81,23 @@ class Worker:
         self.in_flight.append(command)
         return Acknowledgement(self, command)
 
-    def acknowledge(self, command: bytes) -> None:
+    def acknowledge(self, record) -> None:
         self.step()
-        if command in self.in_flight:
-            self.in_flight.remove(command)
-            self.broker.log.append(command)
+        if record in self.in_flight:
+            self.in_flight.remove(record)
+            self.land(record)
 
-    async def store(self, offset: int, projection: str, key: bytes, state) -> None:
+    def land(self, record) -> None:
+        if isinstance(record, tuple):  # (key, state bytes): a changelog record
+            self.broker.table[record[0]] = record[1]
+        else:
+            self.broker.log.append(record)
+
+    async def store(self, offset: int, projection: str, key: bytes, state):
         self.step()
-        self.broker.table[key] = to_bytes(compact(state, RULEBOOKS))
+        record = (key, to_bytes(compact(state, RULEBOOKS)))
+        self.in_flight.append(record)
+        return Acknowledgement(self, record)
 
     async def ack(self, offset: int) -> None:
         self.step()
@@ -105,7 +114,8 @@ class Worker:
                     await batches.settle()
         except Crash:
             if self.deliver_in_flight:
-                self.broker.log += self.in_flight  # sent before the crash, acknowledged after it
+                for record in self.in_flight:  # sent before the crash, acknowledged after it
+                    self.land(record)
             return False
         return True
 
@@ -162,14 +172,18 @@ def test_a_batch_left_open_is_settled_once_idle_and_only_once():
     async def fold_one(event, batch):
         return "penalties", event.encode(), {"state of": event}, [f"command for {event}".encode()]
 
-    async def send(key, command):
-        sent.append(command)
+    def acknowledged():
         future = asyncio.get_running_loop().create_future()
         future.set_result(None)
         return future
 
+    async def send(key, command):
+        sent.append(command)
+        return acknowledged()
+
     async def store(event, projection, key, state):
         stored.append(key)
+        return acknowledged()
 
     async def ack(event):
         acked.append(event)

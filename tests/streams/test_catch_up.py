@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -16,6 +17,7 @@ from kafka import KafkaProducer
 from schemas.codec import decode_trusted
 from service.replay import Replayer
 from schemas.instants import parse_instant
+from streams.broker import free_port
 from streams.clients import publish_signed, read_values
 from streams.connection import kafka_python_options
 from streams.process import WorkerProcess, settings_env
@@ -141,3 +143,47 @@ def test_with_the_scheduler_on_today_a_catch_up_fires_deadlines_only_once_caught
         assert_stands_as(worker, replay)
     finally:
         worker.stop()
+
+
+def test_a_catch_up_with_a_worker_killed_half_way_folds_as_an_in_order_replay(broker, live, tmp_path):
+    """Two workers share the catch-up; one is killed with SIGKILL half way and not restarted. The survivor takes its
+    partitions over (input and journal records it had not committed are read again, journaled or folded again as
+    duplicates) and every creator ends where an in-order replay ends: no too_late anywhere, every input accounted for."""
+    a = live.settings(broker, tmp_path, partitions=4, session_timeout=3.0, data_dir=str(tmp_path / "a"))
+    Path(a.clock_file).write_text("2023-06-01T00:00:00Z")
+    b = a.model_copy(update={"web_port": free_port(), "data_dir": str(tmp_path / "b")})
+    events = history(160)
+    publish_topic_by_topic(a, live, events)
+
+    victim = WorkerProcess(a, log_path=str(tmp_path / "a.log")).start()
+    survivor = WorkerProcess(b, log_path=str(tmp_path / "b.log")).start()
+    try:
+        victim.ready(timeout=90)
+        survivor.ready(timeout=90)
+        live.wait(lambda: victim.counts()["fold_received"] >= 50, timeout=60, what="the victim folding")
+        victim.kill()
+
+        inputs = {*a.input_topics, a.topic_journal}
+
+        def all_committed():
+            status, body = survivor.get("/health")
+            offsets = {name: o for name, o in body["offsets"].items() if name.rsplit(":", 1)[0] in inputs}
+            done = status == 200 and len(offsets) == 4 * len(inputs) and all(o["end"] is not None and (o["committed"] or 0) == o["end"] for o in offsets.values())
+            return done and offsets
+
+        live.wait(all_committed, timeout=180, what="the survivor to take every partition over and commit it to the end")
+        in_order = Replayer(live.rulebooks(a))
+        for event in sorted(events, key=lambda e: (parse_instant(e["occurred_at"]), e["event_id"])):
+            in_order.feed(event)
+        assert_stands_as(survivor, in_order)
+    finally:
+        victim.stop()
+        survivor.stop()
+
+    reasons = Counter(orjson.loads(value)["reason"] for value in read_values(a, a.topic_deadletter))
+    assert "too_late" not in reasons, reasons
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TALLY_")}
+    env.update(settings_env(a))
+    done = subprocess.run([sys.executable, "-m", "cli.main", "audit", "intake", "--json"], env=env, capture_output=True, timeout=120)
+    verdict = orjson.loads(done.stdout)
+    assert done.returncode == 0 and verdict["agree"] and verdict["journaled"] == len(events), done.stdout.decode()[:2000]
