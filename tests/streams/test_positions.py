@@ -49,3 +49,17 @@ def test_the_positions_are_stored_with_the_state():
     record_position(scores, 41, (0, 901))
     restored = score_from_bytes(score_to_bytes(scores))
     assert (restored.position, restored.inputs) == (41, {0: 901})
+
+
+def test_a_state_stored_before_the_input_offsets_existed_still_reads():
+    import msgspec
+
+    from projections import state as stored_form
+
+    state = fold(None, VIOLATION, shipped_rulebooks()).state
+    record_position(state, 40, None)
+    fields = msgspec.msgpack.decode(stored_form._ENCODER.encode(stored_form._stored(state)))[:-1]  # format 1 without `inputs`
+    deflate = stored_form._DEFLATE.copy()
+    raw = bytes((stored_form.FORMAT,)) + deflate.compress(msgspec.msgpack.encode(fields)) + deflate.flush()
+    restored = from_bytes(raw)
+    assert (restored.position, restored.inputs) == (40, {})
