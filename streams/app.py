@@ -59,6 +59,7 @@ class TallyApp(faust.App):
     clock: Clock
     next_due_cache: dict
     fetch_max_wait_ms: int = 10
+    on_seek: list  # called with each partition the consumer is moved on (streams/transport.py)
 
     def _new_transport(self):  # type: ignore[override]
         return LowLatencyTransport(self.conf.broker_consumer, self)
@@ -134,7 +135,12 @@ def build_app(settings: Settings, *, rulebooks: Rulebooks | None = None, score_p
     # the smallest event time first (streams/alignment.py): a catch-up journals each creator's events in order.
     aligner = Aligner(settings.input_topics, settings.intake_max_idle)
     read_up_to: dict[tuple[str, int], int] = {}
-    """Offset of the latest record the intake agent has taken from each input partition."""
+    """Offset of the latest record the intake agent has taken from each input partition, since the consumer was last
+    moved on it: after a seek (a rebalance's seek to the committed offsets) what was taken before is delivered again.
+    A value left from before can make intake believe a partition read to its end and journal the other topics'
+    records without waiting for it: one way to what tests/streams/test_catch_up.py saw, a worker that took over
+    journaling a creator's appeals of May to November ahead of its violations of April."""
+    app.on_seek = [lambda tp: read_up_to.pop((tp.topic, tp.partition), None)]
     releasing = asyncio.Lock()
     intake_streams: list = []
 

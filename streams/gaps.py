@@ -10,7 +10,10 @@ folded, their offsets committed. With this guard, the first run logged it twice,
 committed offsets: the first record delivered on two journal partitions lay 69 records past the committed offset.
 
 `GapGuard` follows, per partition of the topics it guards, the next offset it expects: the committed offset after
-a seek to it, then one past each record delivered. A record beyond it is held back and the partition read again
+a seek to it (0 when nothing is committed: the partition is read from its start), then one past each record
+delivered. Without the start, a worker taking over partitions its dead twin never committed accepted whatever came
+first: tests/streams/test_catch_up.py caught a creator whose appeal decision, the sixth record of its partition,
+was never folded. A record beyond it is held back and the partition read again
 from the expected offset. Where the log really has a hole (a transaction marker on an input topic written with
 transactions), the same record comes back beyond the same offset after the re-read: it is then delivered.
 """

@@ -55,3 +55,19 @@ def test_a_redelivery_below_the_expected_offset_is_delivered_and_moves_the_expec
     guard.seeked("j:0", 10)
     delivered(guard, "j:0", [10, 11])
     assert guard.deliver("j:0", 5) is None and guard.expected["j:0"] == 6
+
+
+def test_from_the_log_start_a_first_record_past_offset_0_is_read_again_once():
+    """Nothing committed: the partition is read from its start. Records the consumer dropped are read again; if
+    retention removed the first records, the first one left comes back first again and is delivered."""
+    guard = GapGuard()
+    guard.seeked("j:2", 0)
+    assert guard.deliver("j:2", 6) == 0
+    guard.seeked("j:2", 0)
+    assert guard.deliver("j:2", 0) is None  # the dropped records, read again
+
+    retained = GapGuard()
+    retained.seeked("j:2", 0)
+    assert retained.deliver("j:2", 500) == 0
+    retained.seeked("j:2", 0)
+    assert retained.deliver("j:2", 500) is None and retained.holes == 1
