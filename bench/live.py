@@ -76,12 +76,10 @@ def read_rate(settings: Settings, topics: list[str]) -> tuple[int, float]:
 
 
 def through(counts: dict) -> tuple[int, int, int]:
-    """From a worker's counts: (input records taken, journal records folded, journal records there are to fold). Every
-    journal record ends up folded, a duplicate, refused, held, redelivered or skipped (the scores' alone); the journal
-    holds what intake journaled and the deadlines the scheduler published."""
-    folded = (counts["folded"] + counts["duplicates"] + sum(counts["rejected"].values()) + counts["held"]
-              + counts["redelivered"] + counts["skipped"])
-    return sum(counts["intake_received"].values()), folded, sum(counts["journaled"].values()) + sum(counts["deadlines"].values())
+    """From a worker's counts: (input records taken, journal records the fold has received, journal records there are
+    to fold). `fold_received` is the worker's own sum of every way a journal record ends (folded, duplicate, refused,
+    held, skipped, redelivered); the journal holds what intake journaled and the deadlines the scheduler published."""
+    return sum(counts["intake_received"].values()), counts["fold_received"], sum(counts["journaled"].values()) + sum(counts["deadlines"].values())
 
 
 def run_worker(settings: Settings, log_path: str, expected: int, via: str) -> tuple[float, dict]:

@@ -49,6 +49,16 @@ def publish_topic_by_topic(settings, live, events: list[dict]) -> None:
         producer.close()
 
 
+def published_history(broker, live, tmp_path, creators: int, now: str, **overrides):
+    """Settings with the scheduler's clock at `now`, and the history of `creators` published topic by topic before any
+    worker starts."""
+    settings = live.settings(broker, tmp_path, **overrides)
+    Path(settings.clock_file).write_text(now)
+    events = history(creators)
+    publish_topic_by_topic(settings, live, events)
+    return settings, events
+
+
 def assert_stands_as(worker: WorkerProcess, replayer: Replayer) -> None:
     """Every creator the replay knows stands in the worker's table as in the replay."""
     for creator, state in replayer.states.items():
@@ -84,10 +94,7 @@ def assert_audit_intake_agrees(settings, journaled: int) -> None:
 
 
 def test_a_catch_up_across_the_three_topics_is_journaled_in_event_time_order(broker, live, tmp_path):
-    settings = live.settings(broker, tmp_path)
-    Path(settings.clock_file).write_text("2023-06-01T00:00:00Z")  # the scheduler's now: before the history
-    events = history(40)
-    publish_topic_by_topic(settings, live, events)
+    settings, events = published_history(broker, live, tmp_path, 40, now="2023-06-01T00:00:00Z")  # the scheduler's now: before the history
 
     worker = WorkerProcess(settings, log_path=str(tmp_path / "worker.log")).start()
     try:
@@ -132,10 +139,7 @@ def test_with_the_scheduler_on_today_a_catch_up_fires_deadlines_only_once_caught
     """The scheduler's clock is past the whole history (issue 8, item 2). While a partition catches up its events carry
     time forward and no deadline is fired; once caught up, the deadlines still pending are fired. None is refused as
     too_late, and the creators stand where a replay of the journal (deadlines included) stands."""
-    settings = live.settings(broker, tmp_path)
-    Path(settings.clock_file).write_text("2026-01-01T00:00:00Z")
-    events = history(40)
-    publish_topic_by_topic(settings, live, events)
+    settings, events = published_history(broker, live, tmp_path, 40, now="2026-01-01T00:00:00Z")
 
     worker = WorkerProcess(settings, log_path=str(tmp_path / "worker.log")).start()
     try:
@@ -169,11 +173,9 @@ def test_a_catch_up_with_a_worker_killed_half_way_folds_as_an_in_order_replay(br
     """Two workers share the catch-up; one is killed with SIGKILL half way and not restarted. The survivor takes its
     partitions over (input and journal records it had not committed are read again, journaled or folded again as
     duplicates) and every creator ends where an in-order replay ends: no too_late anywhere, every input accounted for."""
-    a = live.settings(broker, tmp_path, partitions=4, session_timeout=3.0, data_dir=str(tmp_path / "a"))
-    Path(a.clock_file).write_text("2023-06-01T00:00:00Z")
+    a, events = published_history(broker, live, tmp_path, 160, now="2023-06-01T00:00:00Z", partitions=4, session_timeout=3.0,
+                                  data_dir=str(tmp_path / "a"))
     b = a.model_copy(update={"web_port": free_port(), "data_dir": str(tmp_path / "b")})
-    events = history(160)
-    publish_topic_by_topic(a, live, events)
 
     victim = WorkerProcess(a, log_path=str(tmp_path / "a.log")).start()
     survivor = WorkerProcess(b, log_path=str(tmp_path / "b.log")).start()
