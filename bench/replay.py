@@ -9,6 +9,8 @@ Prints, each measured in this run and beside its target (issue 7):
 - one process replaying the trusted journal (parse, fold, encode every command), Zipf-skewed and
   uniform populations of the same size;
 - one creator with 100,000 events in a year, against the uniform rate;
+- one busy creator enrolled in each pack (20,000 events by default): the packs that keep a ledger of
+  records are where a long history could cost;
 - the stored state per creator (compacted msgpack, what a table keeps);
 - `tally replay --trusted` with --jobs 2 against --jobs 1 (whole processes, output compared byte for byte).
 No figure here is asserted anywhere: the machines are shared and noisy.
@@ -85,6 +87,20 @@ def single_creator(events: int, seed: int) -> list[bytes]:
     return [encode(entry[3]) for entry in merged]
 
 
+def busy_on_pack(rulebooks, key: str, events: int, seed: int) -> list[bytes]:
+    """One creator enrolled in a pack, with its catalogue's violations at the single-creator pace: the
+    packs that keep a ledger of records (points, repeat offences) are where history could cost."""
+    rulebook, rng = rulebooks[key], random.Random(seed)
+    codes = tuple((code, tuple(severities)) for code, severities in rulebook.points.items())
+    count = max(1, round(events / 1.6))
+    mean_gap = max(60, int(YEAR / max(1, count / 1.6)))
+    story = creator_events(rng, "busy", count, START, codes=codes, gaps=(mean_gap // 4, mean_gap * 7 // 4))
+    enrol = {"event_id": "busy-enrolled", "creator_id": "busy", "occurred_at": format_instant(START - 1), "source": "admin",
+             "schema_version": 2, "type": "creator_enrolled", "rulebook": rulebook.policy.id, "role": rulebook.policy.role}
+    merged = sorted([(START - 1, enrol), *story, *scheduler_events(story)], key=lambda entry: entry[0])
+    return [encode(event) for _, event in merged]
+
+
 def parse_rate(lines: list[bytes]) -> float:
     loads, began = orjson.loads, time.perf_counter()
     for line in lines:
@@ -116,7 +132,7 @@ def jobs_seconds(path: Path, jobs: int, runs: int) -> tuple[float, bytes]:
 
 
 def row(what: str, figure: str, target: str = "", ratio: str = "") -> None:
-    print(f"  {what:<44} {figure:>22}   {ratio:<14} {target}")
+    print(f"  {what:<56} {figure:>22}   {ratio:<16} {target}")
 
 
 def main() -> int:
@@ -129,6 +145,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="whole-command runs per --jobs setting (median)")
     parser.add_argument("--skip-jobs", action="store_true")
     parser.add_argument("--skip-single", action="store_true")
+    parser.add_argument("--pack-events", type=int, default=20_000, help="events of the busy creator on each pack (default %(default)s)")
+    parser.add_argument("--skip-packs", action="store_true")
     parser.add_argument("--write", metavar="PATH", help="also write the skewed journal as JSONL")
     args = parser.parse_args()
     rulebooks = shipped_rulebooks()
@@ -157,6 +175,11 @@ def main() -> int:
         busy = single_creator(args.single, args.seed)
         single_rate, _, _ = replay(busy, rulebooks)
         row(f"one creator, {len(busy):,} events in a year", f"{single_rate:,.0f} ev/s", ">= 0.5 of uniform", f"{single_rate / uniform_rate:.2f} of uniform")
+    if not args.skip_packs:
+        for key in sorted(rulebook.policy.key for rulebook in rulebooks):
+            busy = busy_on_pack(rulebooks, key, args.pack_events, args.seed)
+            rate, _, _ = replay(busy, rulebooks)
+            row(f"one creator, {key}, {len(busy):,} events", f"{rate:,.0f} ev/s", ">= 0.5 of uniform", f"{rate / uniform_rate:.2f} of uniform")
     row("stored state per creator, mean", f"{statistics.fmean(sizes):,.0f} B", "<= 200 B")
     row("stored state per creator, p50 / p99 / max", f"{sizes[len(sizes) // 2]} / {sizes[len(sizes) * 99 // 100]} / {sizes[-1]} B")
     if not args.skip_jobs:

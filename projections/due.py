@@ -6,6 +6,7 @@ function what to publish (docs/semantics.md, "Time-driven rules"). Ties at one i
 order of the table below.
 """
 
+from bisect import bisect_left
 from typing import TYPE_CHECKING, Any, Callable
 
 from projections.state import FOREVER, Core, Exam, Penalty, Record
@@ -44,7 +45,7 @@ def exam_forgotten(run: "Run", exam: Exam, at: int) -> None:
 def points_expire(run: "Run", record: Record, at: int) -> None:
     """Each violation's points drop off after `point_expiry_days` (TikTok Shop, YouTube: 90 days)."""
     core, rb = run.core, run.rulebook
-    core.ledger = [Record(r.at, r.violation, r.code, r.severity, 0, r.cause) if r is record else r for r in core.ledger]
+    core.ledger[_index(core.ledger, record)] = Record(record.at, record.violation, record.code, record.severity, 0, record.cause)
     core.score = rb.clamp(core.score + record.points if rb.credit else core.score - record.points)
     core.rule = "point_expiry"
 
@@ -71,7 +72,20 @@ def reset(run: "Run", _: None, at: int) -> None:
 
 def record_forgotten(run: "Run", record: Record, at: int) -> None:
     """A record no repeat-offence window can reach, and with no live points, is dropped: state stays small."""
-    run.core.ledger = [r for r in run.core.ledger if r is not record]
+    del run.core.ledger[_index(run.core.ledger, record)]
+
+
+def _index(ledger: list[Record], record: Record) -> int:
+    """Where a record sits in the ledger (kept in timeline order): found by time, not by a scan. The
+    ledger is the working core's own list (`Core.copy` copies it), so it is changed in place."""
+    index = bisect_left(ledger, record.at, key=_record_at)
+    while ledger[index] is not record:
+        index += 1
+    return index
+
+
+def _record_at(record: Record) -> int:
+    return record.at
 
 
 DueRule = Callable[["Run", Any, int], None]

@@ -8,7 +8,7 @@ Run. Appeals and decisions are not here: they decide which violations stay on th
 
 from typing import TYPE_CHECKING, Callable
 
-from projections.policy import SEVERITIES
+from projections.policy import SEVERITIES, Escalation
 from projections.rulebook import Measure
 from projections.state import Enrolled, Exam, ExamResult, Migrated, Record, Recorded
 from schemas.commands import Action
@@ -16,6 +16,7 @@ from schemas.instants import DAY
 from schemas.points import to_hundredths
 
 if TYPE_CHECKING:
+    from projections.rulebook import Rulebook
     from projections.timeline import Run
 
 _WARN = Measure(Action.WARN.value)
@@ -58,21 +59,26 @@ def _escalate(run: "Run", v: Recorded, family: str) -> tuple[str, list[tuple[str
     for index, rule in enumerate(rb.policy.escalation):
         if rule.codes is not None and v.code not in rule.codes:
             continue
-        since = v.at - rule.window_days * DAY
-        count = 1 + sum(
-            1
-            for r in run.core.ledger
-            if r.at > since
-            and (rule.codes is None or r.code in rule.codes)
-            and (not rule.same_family or (rb.policy.catalogue[r.code].family or r.code) == family)
-        )
-        if count < rule.count:
+        if _repeats(run.core.ledger, v.at - rule.window_days * DAY, rule, family, rb) + 1 < rule.count:
             continue
         if rule.severity_at_least and SEVERITIES.index(rule.severity_at_least) > SEVERITIES.index(severity):  # type: ignore[arg-type]
             if rule.severity_at_least in rb.points[v.code]:
                 severity = rule.severity_at_least
         penalties.extend(rb.escalation_penalties(index))
     return severity, penalties
+
+
+def _repeats(ledger: list[Record], since: int, rule: Escalation, family: str, rb: "Rulebook") -> int:
+    """Earlier records after `since` that the rule counts, up to the count it needs. The ledger is in
+    timeline order: only the window is read, newest first, and no further than the answer needs, so a
+    busy creator's violation costs the same as a quiet one's."""
+    count, enough = 0, rule.count - 1
+    for r in reversed(ledger):
+        if r.at <= since or count >= enough:
+            break
+        if (rule.codes is None or r.code in rule.codes) and (not rule.same_family or (rb.policy.catalogue[r.code].family or r.code) == family):
+            count += 1
+    return count
 
 
 def _lenient(run: "Run", code: str, severity: str, at: int) -> bool:
