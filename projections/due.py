@@ -45,7 +45,11 @@ def exam_forgotten(run: "Run", exam: Exam, at: int) -> None:
 def points_expire(run: "Run", record: Record, at: int) -> None:
     """Each violation's points drop off after `point_expiry_days` (TikTok Shop, YouTube: 90 days)."""
     core, rb = run.core, run.rulebook
-    core.ledger[_index(core.ledger, record)] = Record(record.at, record.violation, record.code, record.severity, 0, record.cause)
+    index = _index(core.ledger, record)
+    if rb.drops_spent_records:
+        del core.ledger[index]
+    else:
+        core.ledger[index] = Record(record.at, record.violation, record.code, record.severity, 0, record.cause)
     core.score = rb.clamp(core.score + record.points if rb.credit else core.score - record.points)
     core.rule = "point_expiry"
 
@@ -65,7 +69,10 @@ def reset(run: "Run", _: None, at: int) -> None:
     assert rb.policy.reset is not None and core.period is not None
     carry = to_hundredths(rb.policy.reset.carry_over)
     core.score = rb.clamp(rb.start - carry if rb.credit else min(core.score, carry))
-    core.ledger = [Record(r.at, r.violation, r.code, r.severity, 0, r.cause) if r.points else r for r in core.ledger]
+    if rb.drops_spent_records:
+        core.ledger = []
+    else:
+        core.ledger = [Record(r.at, r.violation, r.code, r.severity, 0, r.cause) if r.points else r for r in core.ledger]
     core.period += 1
     core.rule = "reset"
 
@@ -112,7 +119,12 @@ def earliest_due(core: Core, rb: "Rulebook") -> tuple[int, str, Any] | None:
                 best_at, best = x.deadline, ("exam_deadline", x)
         elif x.deferred and x.deadline + rb.late_seconds < best_at:
             best_at, best = x.deadline + rb.late_seconds, ("exam_forgotten", x)
-    if core.ledger:
+    if core.ledger and rb.drops_spent_records and core.ledger[0].points:  # all live: the oldest expires first
+        # (a record without points at the front comes from a state stored before records were dropped)
+        first = core.ledger[0]
+        if rb.expiry_seconds and first.at + rb.expiry_seconds < best_at:
+            best_at, best = first.at + rb.expiry_seconds, ("points_expire", first)
+    elif core.ledger:
         expiry, keep = rb.expiry_seconds, rb.ledger_seconds
         lookahead = min(expiry or FOREVER, keep)
         for r in core.ledger:  # sorted by time: stop once no later record can come sooner

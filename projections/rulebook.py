@@ -94,6 +94,14 @@ class Rulebook:
         return max((e.window_days for e in self.policy.escalation), default=0) * DAY
 
     @cached_property
+    def drops_spent_records(self) -> bool:
+        """Points mode with no repeat-offence window: a record without live points is read by no rule, so
+        it goes the moment it has none (expiry, reset, leniency, migration), in the same instant it would
+        otherwise be forgotten. Every record kept then holds live points, and what falls due next is read
+        off the oldest one instead of a scan of the whole ledger."""
+        return self.keeps_records and not self.credit and self.ledger_seconds == 0
+
+    @cached_property
     def keeps_records(self) -> bool:
         """Points mode keeps every record with live points (they are the total); credit mode only
         what a repeat-offence rule will read."""

@@ -43,7 +43,7 @@ def violation_recorded(run: "Run", v: Recorded) -> None:
         return
     points = rb.points[v.code][severity]
     before, after, crossed = run.change_points(points, f"violation:{v.code}")
-    if rb.keeps_records:
+    if rb.keeps_records and (points or not rb.drops_spent_records):
         core.ledger.append(Record(v.at, v.violation, v.code, severity, points, v.event_id))
     run.impose(rb.violation_penalties(v.code, severity) + escalations + crossed, v.at, v.event_id, before, after, f"{severity} {v.code}")
     run.renew_on_points(points, v.at, v.event_id)
@@ -100,7 +100,7 @@ def _grant_leniency(run: "Run", v: Recorded, severity: str) -> None:
     assert leniency is not None
     core.lenient_uses = core.lenient_uses + 1 if core.lenient_uses < leniency.max_uses else 1
     core.lenient_at, core.exam_since_lenient = v.at, False
-    if rb.keeps_records:
+    if rb.keeps_records and not rb.drops_spent_records:
         core.ledger.append(Record(v.at, v.violation, v.code, severity, 0, v.event_id))
     corrective = rb.corrective(v.code)
     if leniency.replace_with == "warn":
@@ -237,7 +237,7 @@ def rulebook_migrated(run: "Run", m: Migrated) -> None:
     # Only the records still held can be recomputed; older deductions stay as they were.
     delta = sum(r.points for r in kept) - sum(r.points for r in core.ledger)
     run.switch_rulebook(target)
-    core.ledger = kept if target.keeps_records else []
+    core.ledger = [r for r in kept if r.points or not target.drops_spent_records] if target.keeps_records else []
     core.score = target.clamp(core.score - delta if target.credit else core.score + delta)
     core.exams = [x for x in core.exams if x.code in target.policy.catalogue]
     core.period, core.rule = target.period_of(m.at), f"migrated:{current.key}->{target.key}"

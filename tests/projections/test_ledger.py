@@ -61,9 +61,10 @@ def test_repeats_read_only_the_window_and_decide_as_a_full_scan(ledger, since, c
     assert (fast + 1 < count) == (plain + 1 < count)  # the only question the rule asks
 
 
-def run_over(ledger: list[Record]):
+def run_over(ledger: list[Record], drops_spent_records: bool = False):
     core = SimpleNamespace(ledger=ledger, score=0, rule="")
-    return SimpleNamespace(core=core, rulebook=SimpleNamespace(credit=False, clamp=lambda score: score))
+    rulebook = SimpleNamespace(credit=False, clamp=lambda score: score, drops_spent_records=drops_spent_records)
+    return SimpleNamespace(core=core, rulebook=rulebook)
 
 
 @settings(max_examples=300, deadline=None)
@@ -73,6 +74,10 @@ def test_expiring_or_forgetting_a_record_touches_that_record_only(ledger, data):
     expired = ledger[:]
     due.points_expire(run_over(expired), record, record.at)
     assert [(r.violation, r.points) for r in expired] == [(r.violation, 0 if r is record else r.points) for r in ledger]
+
+    dropped = ledger[:]  # no repeat-offence window reads a spent record: it goes at once
+    due.points_expire(run_over(dropped, drops_spent_records=True), record, record.at)
+    assert dropped == [r for r in ledger if r is not record]
 
     forgotten = ledger[:]
     due.record_forgotten(run_over(forgotten), record, record.at)
