@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import logging
 import sys
 
 from cli.common import CommandLineError
@@ -24,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "config":
         for name in Settings.unknown_variables():  # a typo, or a name older versions read: say so, once
             print(f"tally: warning: {name} is set but not read (tally config shows the settings)", file=sys.stderr)
+    # A client library's error log would print beside the one line below (Python's last-resort handler);
+    # where logging is configured (the worker), its handlers still receive everything.
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())
     try:
         return int(args.handler(args) or 0)
     except BrokenPipeError:  # `tally replay ... | head` is fine

@@ -4,8 +4,8 @@ import argparse
 import sys
 from typing import IO, Any
 
-from cli.common import add_projection_options, add_rulebook_options, load_projection, write_jsonl
-from cli.journal_source import add_kafka_options, journal
+from cli.common import add_projection_options, add_rulebook_options, load_projection, settings, write_jsonl
+from cli.journal_source import add_kafka_options, journal, journal_topic
 from service import jobs
 from service.replay import Counts, Replayer
 from schemas.codec import Rejection
@@ -16,11 +16,19 @@ def register(subparsers) -> None:
     parser.add_argument("events", nargs="?", help="JSONL file of events (.gz allowed, - for stdin); omit with --from-kafka")
     parser.add_argument("--state", metavar="PATH", help="write the final per-creator states as JSONL")
     parser.add_argument("--trusted", action="store_true", help="input is a Tally journal export: skip validation (fast path)")
-    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N", help="fold in N processes, creators shared out; same output (files only; default %(default)s)")
+    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N", help="fold in N processes, creators shared out (by partition, from Kafka); same output (default %(default)s)")
     add_rulebook_options(parser)
     add_projection_options(parser)
     add_kafka_options(parser)  # --from-kafka: the journal topic, in journal order (docs/audit.md)
     parser.set_defaults(handler=run)
+
+
+def source(args: argparse.Namespace) -> jobs.Source:
+    if not args.from_kafka:
+        return jobs.FileSource(args.events, args.trusted)
+    from streams.journal_share import TopicSource
+
+    return TopicSource.taken_now(settings(args), journal_topic(args))
 
 
 def positive_int(text: str) -> int:
@@ -66,13 +74,16 @@ def replay_line(replayer: Replayer, number: int, event: dict[str, Any] | Rejecti
 
 def run_parallel(args: argparse.Namespace) -> int:
     """--jobs N: the creators folded in N processes (service/jobs.py), the same bytes printed."""
-    if args.from_kafka or args.events in (None, "-"):
+    if not args.from_kafka and args.events in (None, "-"):
         # Every worker reads the whole input itself: that needs a file it can open again.
-        print("tally: --jobs needs an events file (not --from-kafka, not stdin); use --jobs 1", file=sys.stderr)
+        print("tally: --jobs needs an events file or --from-kafka (not stdin); use --jobs 1", file=sys.stderr)
         return 2
-    job = jobs.Job(args.events, args.trusted, load_projection(args), replay_line, args.jobs, args.state)
+    if args.from_kafka and args.drain:
+        print("tally: --jobs reads the journal up to the end offsets taken at start; --drain needs --jobs 1", file=sys.stderr)
+        return 2
     try:
-        counts = jobs.replay_file(job, sys.stdout.buffer, sys.stderr)
+        job = jobs.Job(source(args), load_projection(args), replay_line, args.jobs, args.state)
+        counts = jobs.replay(job, sys.stdout.buffer, sys.stderr)
     except jobs.ReplayFailed as error:
         print(f"tally: {error}", file=sys.stderr)
         return 2

@@ -1,10 +1,14 @@
-"""Parallel replay of one file: what `tally replay FILE --jobs N` runs.
+"""Parallel replay of one journal: what `tally replay FILE --jobs N` (and `--from-kafka --jobs N`) runs.
 
 Events of different creators never interact (projections/fold.py), so the creators are shared out over N
-worker processes. Every worker reads and decodes the whole file itself (parsing a line costs ~1 µs,
-folding it 50+), folds only its own creators' events, and keeps what it would print in a temporary file,
-tagged with the input line number. The parent then merges those files by line number (and the final
-states by creator id), so N processes print exactly the bytes one process prints.
+worker processes. Each worker reads its share of the input (a `Source`), folds it, and keeps what it
+would print in a temporary file, tagged with the input line number (the journal position, for a topic).
+The parent then merges those files by line number (and the final states by creator id), so N processes
+print exactly the bytes one process prints.
+
+A file: every worker reads and decodes the whole file itself (parsing a line costs ~1 µs, folding it 50+)
+and folds only its own creators' events. A topic (`streams.journal_share`): creators are partition-local,
+so each worker reads only its own partitions.
 
 Who folds which creator is decided once, by the parent, and handed to every worker: the busiest creators
 first, each to the least loaded worker. A hash of the creator id alone is not enough when activity is
@@ -24,7 +28,7 @@ from io import BytesIO, StringIO
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator, Protocol
 
 import orjson
 
@@ -38,8 +42,9 @@ ReplayLine = Callable[[Replayer, int, dict[str, Any] | Rejection, IO[bytes], IO[
 """Folds one input line into the replayer (or counts its rejection), writing its commands to the bytes
 stream and its messages to the text stream: the single process's loop body, so both print the same."""
 
-Owners = dict[str, int]
-"""Creator id -> the worker (0 to N-1) that folds that creator's events."""
+Owners = dict[Any, int]
+"""Creator id (a partition number, for a topic) -> the worker (0 to N-1) that folds its events."""
+Numbered = Iterator[tuple[int, dict[str, Any] | Rejection]]
 
 SAMPLE_EVERY = 4
 """Creators are weighed on every 4th line: enough to find the busy ones, for a quarter of the parsing
@@ -54,13 +59,42 @@ class LineFailed(Exception):
     """Folding one line raised in a worker; says which line (the worker's traceback stays there)."""
 
 
+class Source(Protocol):
+    """Where a parallel replay's lines come from. Pickled for the workers."""
+
+    def share_out(self, workers: int) -> Owners:
+        """In the parent, once: who folds what."""
+        ...
+
+    def events(self, owners: Owners, index: int, workers: int) -> Numbered:
+        """In worker `index`: the lines it folds, numbered as one process reading everything numbers them."""
+        ...
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A JSONL file (.gz allowed): creators shared out by activity, every worker reads the whole file."""
+
+    path: str
+    trusted: bool
+
+    def share_out(self, workers: int) -> Owners:
+        try:
+            return share_out(sampled_activity(self.path), workers)
+        except (OSError, ValueError) as error:  # missing, unreadable, not gzip, not UTF-8
+            reason = getattr(error, "strerror", None) or str(error)  # strerror: without the path, said already
+            raise ReplayFailed(f"cannot read {self.path}: {reason}") from None
+
+    def events(self, owners: Owners, index: int, workers: int) -> Numbered:
+        return ((number, event) for number, event in read_events(self.path, self.trusted) if owner(event, owners, workers) == index)
+
+
 @dataclass(frozen=True)
 class Job:
     """One parallel replay, as each worker receives it. Pickled for the workers: plain values, the loaded
     rulebooks (loaded once, by the parent) and a module-level function."""
 
-    path: str
-    trusted: bool
+    source: Source
     rulebooks: Rulebooks | Projection
     """The penalty rulebooks, or any projection (`service.projections`)."""
     replay_line: ReplayLine
@@ -69,15 +103,11 @@ class Job:
     """Where the final per-creator states go (--state), if anywhere."""
 
 
-def replay_file(job: Job, out: IO[bytes], err: IO[str]) -> Counts:
-    """Fold the file in `job.workers` processes; print the commands to `out` and the line messages to `err`
+def replay(job: Job, out: IO[bytes], err: IO[str]) -> Counts:
+    """Fold the source in `job.workers` processes; print the commands to `out` and the line messages to `err`
     in input order; write the final states if asked. Returns the merged counts."""
     context = worker_context(job)  # the worker server starts importing now, while the parent reads the file
-    try:
-        owners = share_out(sampled_activity(job.path), job.workers)
-    except (OSError, ValueError) as error:  # missing, unreadable, not gzip, not UTF-8
-        reason = getattr(error, "strerror", None) or str(error)  # strerror: without the path, said already
-        raise ReplayFailed(f"cannot read {job.path}: {reason}") from None
+    owners = job.source.share_out(job.workers)
     with tempfile.TemporaryDirectory(prefix="tally-replay-") as directory:
         counts = run_workers(job, owners, directory, context)
         for _, commands, messages in merge_files(directory, "lines", job.workers):
@@ -98,7 +128,7 @@ def worker_context(job: Job) -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__, job.replay_line.__module__])
+    context.set_forkserver_preload([__name__, job.replay_line.__module__, type(job.source).__module__])
     multiprocessing.forkserver.ensure_running()
     return context
 
@@ -132,10 +162,12 @@ def share_out(weights: Counter, workers: int) -> Owners:
 def owner(event: dict[str, Any] | Rejection, owners: Owners, workers: int) -> int:
     """The worker that handles a line. A line refused before the fold has no creator: worker 0 reports it.
     A creator `share_out` did not see goes by a hash that is the same in every process (never `hash()`,
-    randomised per process)."""
+    randomised per process). A line with no creator id goes to worker 0 too, which reports the error."""
     if isinstance(event, Rejection):
         return 0
-    creator = event["creator_id"]
+    creator = event.get("creator_id")
+    if not isinstance(creator, str):
+        return 0
     found = owners.get(creator)
     return zlib.crc32(creator.encode()) % workers if found is None else found
 
@@ -160,10 +192,8 @@ def fold_share(job: Job, owners: Owners, index: int, directory: str) -> Counts:
     replayer = Replayer(job.rulebooks)
     commands, messages = BytesIO(), StringIO()
     with open(record_path(directory, "lines", index), "wb") as lines:
-        for number, event in read_events(job.path, job.trusted):
+        for number, event in job.source.events(owners, index, job.workers):
             try:
-                if owner(event, owners, job.workers) != index:
-                    continue
                 job.replay_line(replayer, number, event, commands, messages)
             except Exception as error:
                 raise LineFailed(f"line {number}: {type(error).__name__}: {error}") from None

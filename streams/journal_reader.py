@@ -19,9 +19,10 @@ idle for `idle_ms`.
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaConnectionError
 from aiokafka.structs import TopicPartition
 
 from schemas.codec import Rejection, decode_trusted
@@ -31,6 +32,28 @@ from streams.connection import Broker, aiokafka_options, bootstrap_of
 
 class TopicNotFound(RuntimeError):
     pass
+
+
+class BrokerUnreachable(ConnectionError):
+    """No broker answered at the bootstrap address. An OSError, so the CLI says it in one line."""
+
+
+async def started(consumer: AIOKafkaConsumer, broker: Broker) -> AIOKafkaConsumer:
+    try:
+        await consumer.start()
+    except KafkaConnectionError:
+        await consumer.stop()
+        raise BrokerUnreachable(f"no Kafka broker answered at {bootstrap_of(broker)}") from None
+    return consumer
+
+
+class JournalGap(RuntimeError):
+    """A partition's offsets are not consecutive (compacted, or written in transactions), so a record's
+    journal position cannot be known without reading the partitions before it: `--jobs 1` can."""
+
+
+Span = dict[int, tuple[int, int]]
+"""Partition number -> (first offset, end offset): the records a read covers, fixed when it starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +70,10 @@ class TopicReader:
     `reader.total` is the number of records in the snapshot (for a progress bar);
     `reader.beyond` counts records seen past the snapshot end and not returned."""
 
-    def __init__(self, broker: Broker, topic: str, drain: bool = False, idle_ms: int = 1000, chunk: int = 10_000):
-        self.broker, self.topic, self.drain, self.idle_ms, self.chunk = broker, topic, drain, idle_ms, chunk
+    def __init__(self, broker: Broker, topic: str, drain: bool = False, idle_ms: int = 1000, chunk: int = 10_000, span: Span | None = None):
+        """`span`: read exactly these partitions and offsets (a share of a snapshot taken by another reader)
+        instead of taking the topic's own snapshot."""
+        self.broker, self.topic, self.drain, self.idle_ms, self.chunk, self.span = broker, topic, drain, idle_ms, chunk, span
         self.loop = asyncio.new_event_loop()
         self.consumer: AIOKafkaConsumer | None = None
         self.partitions: list[TopicPartition] = []
@@ -73,16 +98,25 @@ class TopicReader:
             request_timeout_ms=30_000,
             **aiokafka_options(self.broker),
         )
-        await self.consumer.start()
+        await started(self.consumer, self.broker)
         topics = await self.consumer.topics()
         if self.topic not in topics:
             await self.consumer.stop()
             raise TopicNotFound(f"topic {self.topic!r} not found on {bootstrap_of(self.broker)}")
-        numbers = self.consumer.partitions_for_topic(self.topic) or set()
-        self.partitions = [TopicPartition(self.topic, n) for n in sorted(numbers)]
-        self.begin = await self.consumer.beginning_offsets(self.partitions)
-        self.end = await fetched_end_offsets(self.broker, self.partitions)
+        if self.span is not None:
+            self.partitions = [TopicPartition(self.topic, n) for n in sorted(self.span)]
+            self.begin = {tp: self.span[tp.partition][0] for tp in self.partitions}
+            self.end = {tp: self.span[tp.partition][1] for tp in self.partitions}
+        else:
+            numbers = self.consumer.partitions_for_topic(self.topic) or set()
+            self.partitions = [TopicPartition(self.topic, n) for n in sorted(numbers)]
+            self.begin = await self.consumer.beginning_offsets(self.partitions)
+            self.end = await fetched_end_offsets(self.broker, self.partitions)
         self.total = sum(max(0, self.end[tp] - self.begin[tp]) for tp in self.partitions)
+
+    @property
+    def snapshot(self) -> Span:
+        return {tp.partition: (self.begin[tp], self.end[tp]) for tp in self.partitions}
 
     def __iter__(self) -> Iterator[Record]:
         for tp in self.partitions:
@@ -116,7 +150,7 @@ class TopicReader:
     async def _assign(self, tp: TopicPartition) -> None:
         assert self.consumer is not None
         self.consumer.assign([tp])
-        await self.consumer.seek_to_beginning(tp)
+        self.consumer.seek(tp, self.begin[tp])
 
     def __exit__(self, *exc: object) -> None:
         if self.consumer is not None:
@@ -131,7 +165,7 @@ async def fetched_end_offsets(broker: Broker, partitions: list[Any], timeout: fl
     tps = [TopicPartition(topic, partition) for topic, partition in partitions]
     probe = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, fetch_max_wait_ms=5, max_partition_fetch_bytes=1,
                              fetch_max_bytes=1, request_timeout_ms=30_000, **aiokafka_options(broker))
-    await probe.start()
+    await started(probe, broker)
     try:
         listed = await probe.end_offsets(tps)
         probe.assign(tps)
@@ -182,6 +216,49 @@ def journal_events(
             import sys
 
             print(f"{topic}: {reader.beyond} records past the end offsets taken at start were not read", file=sys.stderr)
+
+
+def journal_snapshot(broker: Broker, topic: str) -> Span:
+    """Where every partition of the journal starts and ends now: what a parallel replay shares out."""
+    with TopicReader(broker, topic) as reader:
+        return reader.snapshot
+
+
+def positions(snapshot: Span) -> dict[int, int]:
+    """Each partition's first journal position less one: in journal order, partition by partition,
+    when every offset in the snapshot holds a record (checked as they are read)."""
+    bases, before = {}, 0
+    for partition in sorted(snapshot):
+        begin, end = snapshot[partition]
+        bases[partition] = before
+        before += max(0, end - begin)
+    return bases
+
+
+def partition_events(broker: Broker, topic: str, snapshot: Span, partitions: list[int]) -> Iterator[tuple[int, dict[str, Any] | Rejection]]:
+    """(position, event or rejection) of some partitions of a snapshot: the positions `journal_events`
+    gives the same records when it reads the whole snapshot. Raises JournalGap where a partition skips
+    an offset (its later positions would differ)."""
+    with TopicReader(broker, topic, span={p: snapshot[p] for p in partitions}) as reader:
+        for number, record in numbered(reader, snapshot, topic):
+            try:
+                yield number, decode_trusted(record.value)
+            except ValueError as error:
+                yield number, Rejection("malformed_json", str(error))
+
+
+def numbered(records: Iterable[Record], snapshot: Span, topic: str) -> Iterator[tuple[int, Record]]:
+    """Each record with its journal position in the whole snapshot, from its offset: exact only while
+    every offset holds a record, so the first one that does not stops the read (JournalGap)."""
+    bases = positions(snapshot)
+    partition, expected = None, 0
+    for record in records:
+        if record.partition != partition:
+            partition, expected = record.partition, snapshot[record.partition][0]
+        if record.offset != expected:
+            raise JournalGap(f"{topic} partition {partition}: offset {expected} holds no record (the next is {record.offset}); use --jobs 1")
+        expected += 1
+        yield bases[partition] + record.offset - snapshot[partition][0] + 1, record
 
 
 def topic_values(broker: Broker, topic: str, drain: bool = False, progress: bool | None = None) -> Iterator[bytes]:

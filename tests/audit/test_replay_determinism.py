@@ -3,7 +3,7 @@
 import gzip
 
 from service.audit import journal_order
-from streams.journal_admin import publish_dicts
+from streams.journal_admin import publish, publish_dicts
 
 
 def replay(tally, *source, tmp_path, name):
@@ -55,3 +55,24 @@ def test_export_of_a_missing_topic_fails_cleanly(tally, broker, tmp_path):
     assert done.returncode == 2
     assert b"not found" in done.stderr
     assert not (tmp_path / "x.jsonl").exists()
+
+
+
+def test_kafka_replay_over_jobs_prints_the_one_process_bytes(tally, broker, synthetic_events, tmp_path, topic):
+    """Workers read only their own partitions, yet number every record with its journal position: the
+    malformed records are reported on the same lines, and everything else is the same bytes, summary
+    included."""
+    publish_dicts(broker, topic, synthetic_events[:1000], partitions=3)
+    placed = publish(broker, topic, [(f"broken-{n}".encode(), b'{"not json') for n in range(6)], partitions=3)
+    assert any(partition > 0 for partition, _ in placed)  # numbered by a worker that never reads partition 0
+    publish_dicts(broker, topic, synthetic_events[1000:2000], partitions=3)
+
+    def replay_with(jobs: int) -> tuple[bytes, bytes, bytes]:
+        state = tmp_path / f"jobs{jobs}.state.jsonl"
+        done = tally("replay", "--from-kafka", "--bootstrap", broker, "--topic", topic, "--jobs", str(jobs), "--state", state)
+        return done.stdout, state.read_bytes(), done.stderr
+
+    one, two, three = replay_with(1), replay_with(2), replay_with(3)
+    assert one[0].count(b"\n") > 500
+    assert one[2].count(b"rejected, malformed_json") == 6, one[2]
+    assert one == two == three

@@ -93,8 +93,8 @@ def test_a_synthetic_journal_prints_the_same_bytes_with_2_jobs(synthetic, truste
     assert_same_bytes(runs)
 
 
-@pytest.mark.parametrize("source", [["--from-kafka"], ["-"]], ids=["from-kafka", "stdin"])
-def test_jobs_needs_a_file(source):
+@pytest.mark.parametrize("source", [["-"], ["--from-kafka", "--drain"]], ids=["stdin", "from-kafka-drain"])
+def test_jobs_needs_a_file_or_a_topic_snapshot(source):
     done = tally_replay(*source, "--jobs", "2")
     assert done.returncode == 2
     assert done.stdout == b""
