@@ -5,7 +5,8 @@
 Publishes a synthetic journal (bench/synthetic_journal.py) to an embedded tansu broker, then
 1. reads every record of the topic with the journal reader (aiokafka, no decoding): the ceiling;
 2. runs `tally replay --from-kafka` as a user would (a subprocess, commands to a file): the fold rate;
-3. replays the `tally export` of the topic from a file and checks the bytes are identical.
+3. runs `tally replay --from-kafka --jobs N` (the partitions over N processes) and checks its bytes;
+4. replays the `tally export` of the topic from a file and checks the bytes are identical.
 Timings are printed, never asserted.
 """
 
@@ -46,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2, help="processes for the parallel replay (default %(default)s)")
     args = parser.parse_args()
     events = journal(max(1, args.events // 25), 25)[: args.events]
     n = len(events)
@@ -62,6 +64,7 @@ def main() -> None:
         raw_s = time.perf_counter() - start
 
         replay_s = tally("replay", "--from-kafka", "--bootstrap", broker.bootstrap, out=work / "kafka.jsonl")
+        jobs_s = tally("replay", "--from-kafka", "--bootstrap", broker.bootstrap, "--jobs", str(args.jobs), out=work / "jobs.jsonl")
         tally("export", "--topic", "journal", "--out", str(work / "journal.jsonl.gz"), "--bootstrap", broker.bootstrap, out=work / "export.log")
     file_s = tally("replay", "--trusted", str(work / "journal.jsonl.gz"), out=work / "file.jsonl")
 
@@ -69,6 +72,8 @@ def main() -> None:
     print(f"events                      {n:>10,}  ({args.partitions} partitions; published in {publish_s:.1f}s)")
     print(f"raw aiokafka read           {raw / raw_s:>10,.0f} records/s  ({raw:,} in {raw_s:.2f}s)")
     print(f"tally replay --from-kafka   {n / replay_s:>10,.0f} events/s   ({replay_s:.2f}s, process start included)")
+    print(f"  ... --jobs {args.jobs}               {n / jobs_s:>10,.0f} events/s   ({jobs_s:.2f}s: {replay_s / jobs_s:.2f}x --jobs 1, "
+          f"{'identical bytes' if digest(work / 'jobs.jsonl') == digest(work / 'kafka.jsonl') else 'OUTPUTS DIFFER'})")
     print(f"tally replay --trusted FILE {n / file_s:>10,.0f} events/s   ({file_s:.2f}s, the export of the same topic)")
     print(f"replay time / raw read time {replay_s / raw_s:>10.1f}x       (the fold, not Kafka, is the bottleneck when > 1)")
     print(f"same bytes kafka vs file    {same}  (sha256 {digest(work / 'kafka.jsonl')})")
