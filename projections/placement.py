@@ -19,6 +19,14 @@ entries before the change, and settling starts from one. Closer checkpoints also
 the old run sooner. 8 against 32: `tally replay --trusted` of bench/replay.py's skewed journal took
 73-81 s instead of 90-91 s, same bytes, same peak RSS (631 MB: only long tails hold checkpoints)."""
 
+LEDGER_COPIED_PER_ENTRY = 32
+"""A checkpoint copies the ledger: with a long one (a busy creator on a points pack) they are spaced
+so that copying costs at most about this many records per entry."""
+
+
+def checkpoint_spacing(core: Core) -> int:
+    return max(CHECKPOINT_EVERY, len(core.ledger) // LEDGER_COPIED_PER_ENTRY)
+
 
 def timeline_key(entry: Entry) -> Key:
     return entry.at, entry.event_id
@@ -69,7 +77,7 @@ class Placement:
         reason = run.check(entry)
         if reason is not None:
             return reason
-        if cache.since_checkpoint >= CHECKPOINT_EVERY:
+        if cache.since_checkpoint >= checkpoint_spacing(cache.head):
             cache.checkpoints.append(Checkpoint(timeline_key(entry), cache.head.copy()))
             cache.since_checkpoint = 0
         run.apply(entry)
@@ -112,7 +120,7 @@ class Placement:
                 if before is not None and self.converged(run, work, before, entry):
                     meet = i
                     break
-            if since >= CHECKPOINT_EVERY and i > position:
+            if since >= checkpoint_spacing(core) and i > position:
                 made.append(Checkpoint(key, core.copy()))
                 since = 0
             run.noting = entry is noted
@@ -240,7 +248,7 @@ def warm(state: CreatorState, rulebooks: Rulebooks) -> Cache:
     checkpoints = []
     since = 0
     for entry in state.tail:
-        if since >= CHECKPOINT_EVERY:
+        if since >= checkpoint_spacing(core):
             checkpoints.append(Checkpoint(timeline_key(entry), core.copy()))
             since = 0
         run.step(entry)

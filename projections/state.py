@@ -261,7 +261,7 @@ class Cache:
     """Snapshot + tail folded and advanced to `latest`: the standing state."""
     decided: Decided
     checkpoints: list[Checkpoint]
-    """In timeline order, one every CHECKPOINT_EVERY tail entries or so."""
+    """In timeline order, one every CHECKPOINT_EVERY tail entries or so (`checkpoint_spacing`)."""
     since_checkpoint: int
     """Tail entries after the last checkpoint (or all of them): when the next one is due."""
     ids: set[str]

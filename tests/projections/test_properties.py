@@ -23,13 +23,17 @@ ACCEPTED = ("folded", "held")
 @contextmanager
 def checkpoints_every(data):
     """Checkpoints (and so settling to them, and recomputes that stop where the old run is met) every 1 to 4
-    entries, or the shipped spacing: short stories then exercise every shortcut of the fold."""
-    spacing = data.draw(st.sampled_from([1, 2, 3, 4, projections.placement.CHECKPOINT_EVERY]))
-    shipped, projections.placement.CHECKPOINT_EVERY = projections.placement.CHECKPOINT_EVERY, spacing
+    entries, or the shipped spacing: short stories then exercise every shortcut of the fold. Spacing that
+    widens with the ledger is drawn too, at a ledger of a few records instead of hundreds."""
+    placement = projections.placement
+    spacing = data.draw(st.sampled_from([1, 2, 3, 4, placement.CHECKPOINT_EVERY]))
+    per_entry = data.draw(st.sampled_from([1, 2, placement.LEDGER_COPIED_PER_ENTRY]))
+    shipped = placement.CHECKPOINT_EVERY, placement.LEDGER_COPIED_PER_ENTRY
+    placement.CHECKPOINT_EVERY, placement.LEDGER_COPIED_PER_ENTRY = spacing, per_entry
     try:
         yield
     finally:
-        projections.placement.CHECKPOINT_EVERY = shipped
+        placement.CHECKPOINT_EVERY, placement.LEDGER_COPIED_PER_ENTRY = shipped
 
 
 def fast_standing(state, rulebooks) -> dict:
