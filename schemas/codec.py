@@ -75,8 +75,12 @@ def _rejection_from(error: ValidationError) -> Rejection:
 
 
 def decode_trusted(data: bytes | str) -> dict[str, Any]:
-    """Parse a journal record; the intake already validated it."""
-    return orjson.loads(data)
+    """Parse a journal record; the intake already validated it. Only its shape is checked (a ValueError,
+    as for bad JSON): a file passed as trusted that is not a journal gets a rejection, not a traceback."""
+    event = orjson.loads(data)
+    if type(event) is not dict:
+        raise ValueError(f"expected a JSON object, got {type(event).__name__}")
+    return event
 
 
 _STRUCT_JSON = msgspec.json.Encoder()

@@ -163,7 +163,7 @@ def owner(event: dict[str, Any] | Rejection, owners: Owners, workers: int) -> in
     """The worker that handles a line. A line refused before the fold has no creator: worker 0 reports it.
     A creator `share_out` did not see goes by a hash that is the same in every process (never `hash()`,
     randomised per process). A line with no creator id goes to worker 0 too, which reports the error."""
-    if isinstance(event, Rejection):
+    if not isinstance(event, dict):  # a Rejection, or trusted input that is not an object
         return 0
     creator = event.get("creator_id")
     if not isinstance(creator, str):

@@ -3,7 +3,7 @@
 import orjson
 import pytest
 
-from schemas.codec import MAX_MESSAGE_BYTES, Rejection, decode_untrusted, validate
+from schemas.codec import MAX_MESSAGE_BYTES, Rejection, decode_trusted, decode_untrusted, validate
 from schemas.jsonschema import DIRECTORY, generate
 
 
@@ -66,6 +66,13 @@ def test_bad_input_is_rejected_with_a_stable_reason(data, reason):
     assert isinstance(rejection, Rejection)
     assert rejection.reason == reason
     assert rejection.detail
+
+
+@pytest.mark.parametrize("data", [b"{not json", b"[1, 2]", b"3", b'"text"'])
+def test_trusted_input_that_is_not_an_object_is_a_value_error_not_a_crash_later(data):
+    # `tally replay --trusted` of a file that is not a journal: the callers turn it into a rejected line.
+    with pytest.raises(ValueError):
+        decode_trusted(data)
 
 
 def test_version_1_events_are_upcast():
