@@ -83,6 +83,15 @@ def decode_trusted(data: bytes | str) -> dict[str, Any]:
     return event
 
 
+def read_trusted(data: bytes | str) -> dict[str, Any] | Rejection:
+    """A journal line or record as the replay tools take it: the event, or a rejection where it is not
+    one (the line is reported and counted; the read goes on)."""
+    try:
+        return decode_trusted(data)
+    except ValueError as error:
+        return Rejection("malformed_json", str(error))
+
+
 _STRUCT_JSON = msgspec.json.Encoder()
 
 

@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaConnectionError
 from aiokafka.structs import TopicPartition
 
-from schemas.codec import Rejection, decode_trusted
+from schemas.codec import Rejection, read_trusted
 from streams.connection import Broker, aiokafka_options, bootstrap_of
 
 
@@ -208,10 +208,7 @@ def journal_events(
         with progress_bar(reader.total, topic, _shown(broker, progress)) as bar:
             for number, record in enumerate(reader, 1):
                 bar.update(1)
-                try:
-                    yield number, decode_trusted(record.value)
-                except ValueError as error:
-                    yield number, Rejection("malformed_json", str(error))
+                yield number, read_trusted(record.value)
         if reader.beyond:
             import sys
 
@@ -241,10 +238,7 @@ def partition_events(broker: Broker, topic: str, snapshot: Span, partitions: lis
     an offset (its later positions would differ)."""
     with TopicReader(broker, topic, span={p: snapshot[p] for p in partitions}) as reader:
         for number, record in numbered(reader, snapshot, topic):
-            try:
-                yield number, decode_trusted(record.value)
-            except ValueError as error:
-                yield number, Rejection("malformed_json", str(error))
+            yield number, read_trusted(record.value)
 
 
 def numbered(records: Iterable[Record], snapshot: Span, topic: str) -> Iterator[tuple[int, Record]]:
